@@ -1,0 +1,239 @@
+"""The catalog: SQLite system of record for sources, documents, posts, chunks and runs.
+
+The vector store (and later the keyword index) is derived from what is here and can be
+rebuilt from it. Only `copqa.store` uses this module.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from copqa.models import Chunk, Document, Post
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sources (
+    id TEXT PRIMARY KEY, kind TEXT NOT NULL, locator TEXT NOT NULL,
+    uploader TEXT NOT NULL DEFAULT '', added_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY, source_id TEXT NOT NULL REFERENCES sources(id),
+    kind TEXT NOT NULL, title TEXT NOT NULL, path TEXT NOT NULL, url TEXT NOT NULL,
+    channel TEXT NOT NULL, author TEXT NOT NULL, created_at INTEGER,
+    content_hash TEXT NOT NULL, updated_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS documents_source ON documents(source_id);
+CREATE TABLE IF NOT EXISTS posts (
+    id TEXT PRIMARY KEY, document_id TEXT NOT NULL REFERENCES documents(id), seq INTEGER NOT NULL,
+    author_id TEXT NOT NULL, author_name TEXT NOT NULL, text TEXT NOT NULL, created_at INTEGER,
+    url TEXT NOT NULL, reply_to TEXT, is_bot INTEGER NOT NULL, accepted INTEGER NOT NULL, score INTEGER);
+CREATE INDEX IF NOT EXISTS posts_document ON posts(document_id);
+CREATE INDEX IF NOT EXISTS posts_author ON posts(author_id);
+CREATE TABLE IF NOT EXISTS chunks (
+    id TEXT PRIMARY KEY, document_id TEXT NOT NULL REFERENCES documents(id), seq INTEGER NOT NULL,
+    text TEXT NOT NULL, metadata TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_document ON chunks(document_id);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, started_at INTEGER NOT NULL, finished_at INTEGER,
+    paths TEXT NOT NULL, report TEXT);
+"""
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    id: str
+    kind: str
+    locator: str
+    uploader: str
+
+
+@dataclass(frozen=True)
+class CatalogCounts:
+    sources: int
+    documents: int
+    posts: int
+    chunks: int
+    members: int
+
+
+class Catalog:
+    """SQLite tables behind every stored text. Writes happen in explicit transactions."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # --- meta -----------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        if value is None:
+            self._db.execute("DELETE FROM meta WHERE key = ?", (key,))
+        else:
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # --- sources and documents ---------------------------------------------------
+    def upsert_source(self, source: SourceRecord) -> None:
+        now = int(time.time())
+        self._db.execute(
+            "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+            "kind = excluded.kind, locator = excluded.locator, uploader = excluded.uploader, "
+            "updated_at = excluded.updated_at",
+            (source.id, source.kind, source.locator, source.uploader, now, now),
+        )
+
+    def sources(self) -> list[SourceRecord]:
+        rows = self._db.execute("SELECT id, kind, locator, uploader FROM sources ORDER BY locator")
+        return [SourceRecord(*row) for row in rows]
+
+    def document_hashes(self, source_id: str) -> dict[str, str]:
+        rows = self._db.execute(
+            "SELECT id, content_hash FROM documents WHERE source_id = ?", (source_id,)
+        )
+        return dict(rows.fetchall())
+
+    def chunk_ids(self, document_id: str) -> list[str]:
+        rows = self._db.execute("SELECT id FROM chunks WHERE document_id = ?", (document_id,))
+        return [row[0] for row in rows]
+
+    def all_chunk_ids(self) -> set[str]:
+        return {row[0] for row in self._db.execute("SELECT id FROM chunks")}
+
+    def write_document(self, source_id: str, document: Document, chunks: list[Chunk]) -> None:
+        """Replace a document with its new posts and chunks (call inside `transaction`)."""
+        self.delete_document(document.id)
+        self._db.execute(
+            "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                document.id, source_id, document.kind, document.title, document.path,
+                document.url, document.channel, document.author, document.created_at,
+                document.content_hash(), int(time.time()),
+            ),
+        )  # fmt: skip
+        self._db.executemany(
+            "INSERT OR REPLACE INTO posts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [_post_row(document.id, seq, post) for seq, post in enumerate(document.posts)],
+        )
+        self._db.executemany(
+            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?)",
+            [
+                (c.id, document.id, seq, c.text, json.dumps(c.metadata(), ensure_ascii=False))
+                for seq, c in enumerate(chunks)
+            ],
+        )
+
+    def delete_document(self, document_id: str) -> None:
+        for table, column in (("chunks", "document_id"), ("posts", "document_id"), ("documents", "id")):
+            self._db.execute(f"DELETE FROM {table} WHERE {column} = ?", (document_id,))
+
+    def delete_source(self, source_id: str) -> None:
+        for document_id in self.document_hashes(source_id):
+            self.delete_document(document_id)
+        self._db.execute("DELETE FROM sources WHERE id = ?", (source_id,))
+
+    # --- reading --------------------------------------------------------------------
+    def chunks_by_id(self, ids: Iterable[str]) -> dict[str, Chunk]:
+        wanted = list(ids)
+        found: dict[str, Chunk] = {}
+        for start in range(0, len(wanted), 500):
+            batch = wanted[start : start + 500]
+            marks = ",".join("?" * len(batch))
+            rows = self._db.execute(
+                f"SELECT id, text, metadata FROM chunks WHERE id IN ({marks})", batch
+            )
+            for chunk_id, text, metadata in rows:
+                found[chunk_id] = chunk_from_row(chunk_id, text, json.loads(metadata))
+        return found
+
+    def iter_chunks(self, batch: int = 1000) -> Iterator[list[Chunk]]:
+        """Every stored chunk, in batches, for rebuilding derived indexes."""
+        cursor = self._db.execute("SELECT id, text, metadata FROM chunks ORDER BY id")
+        while rows := cursor.fetchmany(batch):
+            yield [chunk_from_row(cid, text, json.loads(meta)) for cid, text, meta in rows]
+
+    def counts(self) -> CatalogCounts:
+        def count(sql: str) -> int:
+            return int(self._db.execute(sql).fetchone()[0])
+
+        return CatalogCounts(
+            sources=count("SELECT count(*) FROM sources"),
+            documents=count("SELECT count(*) FROM documents"),
+            posts=count("SELECT count(*) FROM posts"),
+            chunks=count("SELECT count(*) FROM chunks"),
+            members=count(
+                "SELECT count(*) FROM (SELECT author_id FROM posts WHERE author_id != '' "
+                "UNION SELECT uploader FROM sources WHERE uploader != '')"
+            ),
+        )
+
+    # --- runs -----------------------------------------------------------------------
+    def start_run(self, paths: list[str]) -> int:
+        cursor = self._db.execute(
+            "INSERT INTO runs (started_at, paths) VALUES (?, ?)", (int(time.time()), json.dumps(paths))
+        )
+        return int(cursor.lastrowid or 0)
+
+    def finish_run(self, run_id: int, report: dict[str, object]) -> None:
+        self._db.execute(
+            "UPDATE runs SET finished_at = ?, report = ? WHERE id = ?",
+            (int(time.time()), json.dumps(report), run_id),
+        )
+
+
+def _post_row(document_id: str, seq: int, post: Post) -> tuple[object, ...]:
+    return (
+        post.id, document_id, seq, post.author_id, post.author_name, post.text, post.created_at,
+        post.url, post.reply_to, int(post.is_bot), int(post.accepted), post.score,
+    )  # fmt: skip
+
+
+def chunk_from_row(chunk_id: str, text: str, metadata: dict[str, str | int]) -> Chunk:
+    """Rebuild a Chunk from its text and the flat metadata stored beside it."""
+
+    def text_of(key: str) -> str:
+        return str(metadata.get(key, ""))
+
+    def int_of(key: str) -> int | None:
+        value = metadata.get(key)
+        return int(value) if value is not None else None
+
+    post_ids = text_of("post_ids")
+    return Chunk(
+        id=chunk_id,
+        document_id=text_of("document_id"),
+        source_id=text_of("source_id"),
+        text=text,
+        kind=text_of("kind"),
+        title=text_of("title"),
+        path=text_of("path"),
+        url=text_of("url"),
+        page=int_of("page"),
+        author=text_of("author"),
+        created_at=int_of("created_at"),
+        thread_id=text_of("thread_id"),
+        channel=text_of("channel"),
+        heading=text_of("heading"),
+        post_ids=tuple(post_ids.split(",")) if post_ids else (),
+    )

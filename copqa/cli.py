@@ -1,0 +1,206 @@
+"""The `copqa` command: ingest sources, ask questions, show what the store holds."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from copqa.offline import enforce_offline
+
+enforce_offline()
+
+from copqa.assistant import Assistant  # noqa: E402  (after the offline variables)
+from copqa.errors import CopqaError  # noqa: E402
+from copqa.models import Answer, Chunk, Citation, ScoredChunk  # noqa: E402
+from copqa.settings import Settings  # noqa: E402
+
+EXAMPLES = """examples:
+  copqa ingest docs/ slack-export.zip       read documents and discussion exports
+  copqa ingest docs/ --prune --json         also forget files that were deleted; JSON report
+  copqa ask "how do I book the laser cutter?"
+  copqa ask "who maintains the CRAN mirror list?" -k 8 --json
+  copqa ask --json - < questions.txt        one JSON answer per line, model loaded once
+  copqa stats --json
+"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = Settings()
+    if args.home:
+        settings.home = args.home
+    try:
+        return int(args.run(args, settings))
+    except CopqaError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="copqa",
+        description="Answers from a community's documents and discussions, with citations.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--home", type=Path, help="data directory (default: $COPQA_HOME or .copqa)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ingest = commands.add_parser("ingest", help="read files and exports into the store")
+    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    ingest.add_argument("--kind", help="the format of PATH, when detection is not enough")
+    ingest.add_argument("--uploader", default="", help="member credited with these documents")
+    ingest.add_argument("--prune", action="store_true", help="forget sources that are gone")
+    ingest.add_argument("--strict", action="store_true", help="exit 1 if any file failed")
+    ingest.add_argument("--json", action="store_true", help="print the report as JSON")
+    ingest.set_defaults(run=_ingest)
+
+    ask = commands.add_parser("ask", help="answer a question from the store")
+    ask.add_argument("question", help='the question, or "-" to read one per line from stdin')
+    ask.add_argument("-k", type=int, default=None, help="passages to retrieve")
+    ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    ask.set_defaults(run=_ask)
+
+    stats = commands.add_parser("stats", help="what the store holds")
+    stats.add_argument("--json", action="store_true", help="print as JSON")
+    stats.set_defaults(run=_stats)
+    return parser
+
+
+def _ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    from ingest.factory import build_pipeline
+
+    assistant = Assistant.from_settings(settings)
+    pipeline = build_pipeline(settings, assistant.store, assistant.embedder)
+    with tqdm(desc="ingesting", unit=" doc", disable=args.json or None, file=sys.stderr) as bar:
+
+        def progress(documents: int, chunks: int) -> None:
+            bar.update(documents - bar.n)
+            bar.set_postfix(chunks=chunks)
+
+        report = pipeline.ingest(
+            args.paths, kind=args.kind, uploader=args.uploader, prune=args.prune, progress=progress
+        )
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        print(
+            f"added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
+            f"removed {report.removed}: {report.chunks} chunks in {report.seconds:.1f} s"
+        )
+        for failure in report.failed:
+            print(f"failed: {failure.path}: {failure.error}")
+    return 1 if args.strict and report.failed else 0
+
+
+def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    assistant = Assistant.from_settings(settings)
+    for question in _questions(args.question):
+        started = time.perf_counter()
+        answer = assistant.ask(question, args.k)
+        if args.json:
+            payload = answer_json(answer)
+            payload["seconds"] = round(time.perf_counter() - started, 3)
+            print(json.dumps(payload, ensure_ascii=False), flush=True)
+        else:
+            print(_answer_text(answer), flush=True)
+    return 0
+
+
+def _questions(argument: str) -> Iterator[str]:
+    if argument != "-":
+        yield argument
+        return
+    for line in sys.stdin:
+        if line.strip():
+            yield line.strip()
+
+
+def _stats(args: argparse.Namespace, settings: Settings) -> int:
+    assistant = Assistant.from_settings(settings)
+    counts = assistant.store.counts()
+    stats = {
+        "sources": counts.sources,
+        "documents": counts.documents,
+        "posts": counts.posts,
+        "chunks": counts.chunks,
+        "vectors": assistant.store.vectors.count(),
+        "members": counts.members,
+        "model": assistant.embedder.identity,
+        "store": str(settings.home.resolve()),
+    }
+    if args.json:
+        print(json.dumps(stats, indent=2))
+    else:
+        for key, value in stats.items():
+            print(f"{key:>9}: {value}")
+    return 0
+
+
+def answer_json(answer: Answer) -> dict[str, object]:
+    """The machine interface of an answer; evaluations depend on these keys."""
+    return {
+        "question": answer.question,
+        "answer": answer.answer,
+        "answered": answer.answered,
+        "confidence": round(answer.confidence, 4),
+        "citations": [_citation_json(c) for c in answer.citations],
+        "retrieved": [_passage_json(p.chunk, p.score) for p in answer.retrieved],
+        "experts": [{"name": e.name, "score": e.score, "why": e.why} for e in answer.experts],
+    }
+
+
+def _citation_json(citation: Citation) -> dict[str, object]:
+    return {"n": citation.n, **_passage_json(citation.chunk, citation.score), "supported": citation.supported}
+
+
+def _passage_json(chunk: Chunk, score: float) -> dict[str, object]:
+    return {
+        "id": chunk.id,
+        "text": chunk.text,
+        "score": round(score, 4),
+        "title": chunk.title,
+        "author": chunk.author,
+        "url": chunk.url,
+        "path": chunk.path,
+        "page": chunk.page,
+        "created_at": chunk.created_at,
+        "date": _date(chunk.created_at),
+        "kind": chunk.kind,
+        "channel": chunk.channel,
+        "thread_id": chunk.thread_id,
+        "heading": chunk.heading,
+    }
+
+
+def _answer_text(answer: Answer) -> str:
+    lines = [answer.answer, ""]
+    for citation in answer.citations:
+        lines.append(f"[{citation.n}] {_source_line(ScoredChunk(citation.chunk, citation.score))}")
+    return "\n".join(lines)
+
+
+def _source_line(passage: ScoredChunk) -> str:
+    chunk = passage.chunk
+    where = chunk.url or chunk.path
+    if chunk.page is not None:
+        where += f" p. {chunk.page}"
+    parts = [chunk.title, chunk.author, chunk.channel, _date(chunk.created_at), where]
+    return " · ".join(p for p in parts if p) + f"  (score {passage.score:.2f})"
+
+
+def _date(epoch: int | None) -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime(epoch)) if epoch is not None else ""
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,28 @@
+"""Errors copqa raises on purpose. Every message says what happened and what to do.
+
+    CopqaError
+    ├── ConfigError            a setting is missing or wrong
+    ├── ModelMismatchError     the store was built with another embedding model
+    ├── StoreError             the vector store or the catalog cannot be used
+    └── UnreadableSourceError  a path given to ingest cannot be read at all
+"""
+
+
+class CopqaError(Exception):
+    """Base of every error copqa raises deliberately."""
+
+
+class ConfigError(CopqaError):
+    pass
+
+
+class ModelMismatchError(CopqaError):
+    pass
+
+
+class StoreError(CopqaError):
+    pass
+
+
+class UnreadableSourceError(CopqaError):
+    pass

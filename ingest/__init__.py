@@ -1,0 +1,1 @@
+"""Loaders for every source format copqa reads, and the pipeline that stores them."""

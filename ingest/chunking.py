@@ -1,0 +1,129 @@
+"""Cutting documents into chunks the embedding model can read whole.
+
+Sizes are counted in the model's own word pieces, so a chunk of `chunk_size` pieces,
+with its title before it, stays within the model's 256-piece window. Shared documents
+are split by llama-index's `SentenceSplitter` inside each page or headed section;
+discussions are cut into windows of consecutive posts of one thread.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from llama_index.core.node_parser import SentenceSplitter
+
+from copqa.models import Chunk, Document, Post
+
+MIN_POST_WORDS = 3  # "+1", "thanks!" and the like carry no knowledge of their own
+
+
+@dataclass(frozen=True)
+class _PostPiece:
+    post: Post
+    text: str
+    tokens: int
+
+
+class Chunker:
+    """Turns a document into chunks with ids `{document_id}:{n}`."""
+
+    def __init__(
+        self, tokenize: Callable[[str], list[str]], chunk_size: int, chunk_overlap: int
+    ) -> None:
+        self._tokenize = tokenize
+        self._chunk_size = chunk_size
+        self._chunk_overlap = chunk_overlap
+        self._splitter = SentenceSplitter(
+            chunk_size=chunk_size,
+            chunk_overlap=chunk_overlap,
+            tokenizer=tokenize,
+            paragraph_separator="\n\n",
+        )
+
+    def chunk(self, document: Document, source_id: str) -> list[Chunk]:
+        if document.is_discussion:
+            return self._chunk_thread(document, source_id)
+        return self._chunk_sections(document, source_id)
+
+    def _chunk_sections(self, document: Document, source_id: str) -> list[Chunk]:
+        chunks: list[Chunk] = []
+        for section in document.sections:
+            for piece in self._splitter.split_text(section.text):
+                if len(piece.split()) < MIN_POST_WORDS:
+                    continue
+                chunks.append(
+                    Chunk(
+                        id=f"{document.id}:{len(chunks)}",
+                        document_id=document.id,
+                        source_id=source_id,
+                        text=piece,
+                        kind=document.kind,
+                        title=document.title,
+                        path=document.path,
+                        url=document.url,
+                        page=section.page,
+                        author=document.author,
+                        created_at=document.created_at,
+                        heading=section.heading,
+                    )
+                )
+        return chunks
+
+    def _chunk_thread(self, document: Document, source_id: str) -> list[Chunk]:
+        windows: list[list[_PostPiece]] = []
+        window: list[_PostPiece] = []
+        used = 0
+        for piece in self._post_pieces(document.posts):
+            if window and used + piece.tokens > self._chunk_size:
+                windows.append(window)
+                # Carry the last post over when it is short, so a reply keeps its context.
+                window = [window[-1]] if window[-1].tokens <= self._chunk_overlap * 2 else []
+                used = sum(p.tokens for p in window)
+            window.append(piece)
+            used += piece.tokens
+        if window:
+            windows.append(window)
+        return [self._thread_chunk(document, source_id, n, w) for n, w in enumerate(windows)]
+
+    def _post_pieces(self, posts: tuple[Post, ...]) -> list[_PostPiece]:
+        pieces: list[_PostPiece] = []
+        for post in posts:
+            if len(post.text.split()) < MIN_POST_WORDS:
+                continue
+            header = f"{post.author_name or 'unknown'} ({_day(post.created_at)}): "
+            text = header + post.text
+            tokens = len(self._tokenize(text))
+            if tokens <= self._chunk_size:
+                pieces.append(_PostPiece(post, text, tokens))
+                continue
+            for part in self._splitter.split_text(text):
+                pieces.append(_PostPiece(post, part, len(self._tokenize(part))))
+        return pieces
+
+    @staticmethod
+    def _thread_chunk(
+        document: Document, source_id: str, n: int, window: list[_PostPiece]
+    ) -> Chunk:
+        first = window[0].post
+        post_ids = tuple(dict.fromkeys(p.post.id for p in window))
+        return Chunk(
+            id=f"{document.id}:{n}",
+            document_id=document.id,
+            source_id=source_id,
+            text="\n".join(p.text for p in window),
+            kind=document.kind,
+            title=document.title,
+            path=document.path,
+            url=first.url or document.url,
+            author=first.author_name,
+            created_at=first.created_at,
+            thread_id=document.id,
+            channel=document.channel,
+            post_ids=post_ids,
+        )
+
+
+def _day(epoch: int | None) -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime(epoch)) if epoch is not None else "undated"

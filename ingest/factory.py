@@ -1,0 +1,23 @@
+"""Builds the ingestion pipeline from settings and an open store."""
+
+from __future__ import annotations
+
+from copqa.embedding import Embedder
+from copqa.settings import Settings
+from copqa.store import Store
+from ingest.chunking import Chunker
+from ingest.pipeline import IngestPipeline
+from ingest.registry import all_loaders
+from ingest.sources import SourceFinder
+
+
+def build_pipeline(settings: Settings, store: Store, embedder: Embedder) -> IngestPipeline:
+    chunker = Chunker(embedder.tokenize, settings.ingest.chunk_size, settings.ingest.chunk_overlap)
+    return IngestPipeline(
+        store,
+        embedder,
+        chunker,
+        SourceFinder(all_loaders()),
+        embed_batch=settings.ingest.embed_batch,
+        max_file_bytes=int(settings.ingest.max_file_mb * 2**20),
+    )

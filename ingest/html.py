@@ -1,0 +1,74 @@
+"""HTML: shared web pages as documents, and HTML bodies of posts as plain text."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
+
+from copqa.models import Document, LoadFailure, Section, stable_id
+from ingest.text import UndecodableText, failure_reason, read_text
+
+_DROPPED_TAGS = ("script", "style", "noscript", "template", "head", "svg")
+_BLANK_RUNS = re.compile(r"\n\s*\n+")
+_SPACES = re.compile(r"[ \t\r\f\v]+")
+
+
+def html_to_text(html: str) -> str:
+    """Visible text of an HTML fragment or page: scripts and styles dropped, links kept.
+
+    A link whose label differs from its address keeps both, as ``label (url)``.
+    """
+    with warnings.catch_warnings():
+        # A short post body can look like a file name to bs4; it is markup, not a path.
+        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+        soup = BeautifulSoup(html, "html.parser")
+    for tag in soup(_DROPPED_TAGS):
+        tag.decompose()
+    for link in soup.find_all("a"):
+        href = str(link.get("href") or "")
+        label = link.get_text(" ", strip=True)
+        if href.startswith(("http://", "https://")) and href != label:
+            link.replace_with(f"{label} ({href})" if label else href)
+    for br in soup.find_all("br"):
+        br.replace_with("\n")
+    text = soup.get_text("\n")
+    lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
+    return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
+
+
+def html_title(html: str) -> str:
+    soup = BeautifulSoup(html, "html.parser")
+    heading = soup.title or soup.find("h1")
+    return heading.get_text(" ", strip=True) if heading else ""
+
+
+class HtmlLoader:
+    """A shared HTML page: its visible text, titled by <title> or its first <h1>."""
+
+    kind = "html"
+    suffixes = (".html", ".htm")
+
+    def detect(self, path: Path) -> bool:
+        return path.is_file() and path.suffix.lower() in self.suffixes
+
+    def load(self, path: Path) -> Iterator[Document | LoadFailure]:
+        try:
+            html = read_text(path)
+        except (OSError, UndecodableText) as exc:
+            yield LoadFailure(str(path), failure_reason(exc))
+            return
+        text = html_to_text(html)
+        if not text:
+            yield LoadFailure(str(path), "no text in this HTML page")
+            return
+        yield Document(
+            id=stable_id("file", path.resolve()),
+            kind=self.kind,
+            title=html_title(html) or path.stem,
+            path=str(path),
+            sections=(Section(text=text),),
+        )

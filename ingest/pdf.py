@@ -1,0 +1,72 @@
+"""PDF files through pypdf, one section a page so citations name the page."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+from pypdf import PdfReader
+from pypdf.errors import FileNotDecryptedError, PdfReadError, PdfStreamError
+
+from copqa.models import Document, LoadFailure, Section, stable_id
+
+# pypdf logs every font it cannot fully decode; the text still comes out.
+logging.getLogger("pypdf").setLevel(logging.ERROR)
+
+MIN_WORDS = 3  # fewer words than this in the whole file is no text layer, not a document
+NO_TEXT = "no extractable text (a scan without a text layer? run OCR on it first)"
+
+
+class PdfLoader:
+    kind = "pdf"
+
+    def detect(self, path: Path) -> bool:
+        return path.is_file() and path.suffix.lower() == ".pdf"
+
+    def load(self, path: Path) -> Iterator[Document | LoadFailure]:
+        try:
+            title, sections = _read(path)
+        except _PdfRefused as refused:
+            yield LoadFailure(str(path), str(refused))
+            return
+        if sum(len(s.text.split()) for s in sections) < MIN_WORDS:
+            yield LoadFailure(str(path), NO_TEXT)
+            return
+        yield Document(
+            id=stable_id("file", path.resolve()),
+            kind=self.kind,
+            title=title or path.stem,
+            path=str(path),
+            sections=tuple(s for s in sections if s.text.strip()),
+        )
+
+
+class _PdfRefused(Exception):
+    pass
+
+
+def _read(path: Path) -> tuple[str, list[Section]]:
+    """The PDF's own title (or "") and its pages' text."""
+    try:
+        if path.stat().st_size == 0:
+            raise _PdfRefused("empty file (0 bytes)")
+        reader = PdfReader(path)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise _PdfRefused("password-protected: remove the password and ingest it again")
+        pages = [
+            Section(text=(page.extract_text() or "").strip(), page=number)
+            for number, page in enumerate(reader.pages, start=1)
+        ]
+        title = (reader.metadata.title if reader.metadata else None) or ""
+        return str(title).strip(), pages
+    except _PdfRefused:
+        raise
+    except FileNotDecryptedError as exc:
+        raise _PdfRefused("password-protected: remove the password and ingest it again") from exc
+    except (PdfReadError, PdfStreamError) as exc:
+        raise _PdfRefused(f"not a readable PDF (damaged or truncated): {exc}") from exc
+    except OSError as exc:
+        raise _PdfRefused(f"unreadable: {exc.strerror or exc}") from exc
+    except Exception as exc:  # pypdf raises assorted types on damaged files
+        raise _PdfRefused(f"not a readable PDF: {type(exc).__name__}: {exc}") from exc

@@ -1,0 +1,213 @@
+"""Ingestion: find sources, load them, skip what is unchanged, chunk, embed, store.
+
+Incremental by content hash: an unchanged document costs a parse and a hash, nothing
+more. Embedding runs over large batches of chunks from many documents at once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from copqa.catalog import SourceRecord
+from copqa.embedding import Embedder
+from copqa.models import Document, LoadFailure, stable_id
+from copqa.store import PreparedDocument, Store, embedding_text
+from ingest.chunking import Chunker
+from ingest.sources import FoundSource, SourceFinder
+
+Progress = Callable[[int, int], None]
+"""Called with (documents done, chunks written) as ingestion goes on."""
+
+
+@dataclass
+class IngestReport:
+    """What one ingestion did; `to_json` is the `copqa ingest --json` shape."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    chunks: int = 0
+    failed: list[LoadFailure] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "removed": self.removed,
+            "chunks": self.chunks,
+            "failed": [{"path": f.path, "error": f.error} for f in self.failed],
+            "seconds": round(self.seconds, 3),
+        }
+
+
+class IngestPipeline:
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder,
+        chunker: Chunker,
+        finder: SourceFinder,
+        embed_batch: int = 512,
+        max_file_bytes: int | None = None,
+    ) -> None:
+        self._store = store
+        self._embedder = embedder
+        self._chunker = chunker
+        self._finder = finder
+        self._embed_batch = embed_batch
+        self._max_file_bytes = max_file_bytes
+
+    def ingest(
+        self,
+        paths: Sequence[Path],
+        *,
+        kind: str | None = None,
+        uploader: str = "",
+        prune: bool = False,
+        progress: Progress | None = None,
+    ) -> IngestReport:
+        started = time.perf_counter()
+        report = IngestReport()
+        roots = [p.resolve() for p in paths]
+        with self._store.ingestion([str(p) for p in roots]) as run_id:
+            for root in roots:
+                for found in self._finder.find(root, kind):
+                    if isinstance(found, LoadFailure):
+                        report.failed.append(found)
+                    else:
+                        self._ingest_source(found, uploader, prune, report, progress)
+            if prune:
+                report.removed += self._prune_missing(roots)
+            report.seconds = time.perf_counter() - started
+            self._store.catalog.finish_run(run_id, report.to_json())
+        return report
+
+    def _ingest_source(
+        self,
+        found: FoundSource,
+        uploader: str,
+        prune: bool,
+        report: IngestReport,
+        progress: Progress | None,
+    ) -> None:
+        too_big = self._size_refusal(found.path)
+        if too_big:
+            report.failed.append(LoadFailure(str(found.path), too_big))
+            return
+        source = SourceRecord(
+            id=stable_id("source", found.loader.kind, found.path),
+            kind=found.loader.kind,
+            locator=str(found.path),
+            uploader=uploader,
+        )
+        stored = self._store.catalog.document_hashes(source.id)
+        seen: set[str] = set()
+        batch = _Batch(self._embed_batch, lambda docs: self._write(source, docs), report, progress)
+        for item in found.loader.load(found.path):
+            if isinstance(item, LoadFailure):
+                report.failed.append(item)
+                continue
+            document = _attributed(item, uploader)
+            seen.add(document.id)
+            if stored.get(document.id) == document.content_hash():
+                report.unchanged += 1
+                continue
+            if document.id in stored:
+                report.updated += 1
+            else:
+                report.added += 1
+            batch.add(document)
+        batch.flush()
+        if prune and seen:
+            gone = [doc_id for doc_id in stored if doc_id not in seen]
+            self._store.delete_documents(gone)
+            report.removed += len(gone)
+
+    def _prune_missing(self, roots: list[Path]) -> int:
+        """Forget the sources under these roots whose file or folder no longer exists."""
+        removed = 0
+        for source in self._store.catalog.sources():
+            located = Path(source.locator)
+            under = any(located == root or root in located.parents for root in roots)
+            if under and not located.exists():
+                removed += len(self._store.catalog.document_hashes(source.id))
+                self._store.delete_source(source.id)
+        return removed
+
+    def _size_refusal(self, path: Path) -> str:
+        if self._max_file_bytes is None or not path.is_file():
+            return ""
+        size = path.stat().st_size
+        if size <= self._max_file_bytes:
+            return ""
+        return (
+            f"too large: {size / 2**20:.1f} MB, the limit is {self._max_file_bytes / 2**20:.1f} MB"
+        )
+
+    def _write(self, source: SourceRecord, documents: list[Document]) -> int:
+        prepared = self.prepare(documents, source.id)
+        self._store.write(source, prepared)
+        return sum(len(p.chunks) for p in prepared)
+
+    def prepare(self, documents: list[Document], source_id: str) -> list[PreparedDocument]:
+        """Chunk and embed documents, all their chunks in one call to the model."""
+        chunked = [(doc, self._chunker.chunk(doc, source_id)) for doc in documents]
+        texts = [embedding_text(c) for _, chunks in chunked for c in chunks]
+        vectors = self._embedder.embed(texts)
+        prepared, offset = [], 0
+        for doc, chunks in chunked:
+            prepared.append(PreparedDocument(doc, chunks, vectors[offset : offset + len(chunks)]))
+            offset += len(chunks)
+        return prepared
+
+
+class _Batch:
+    """Collects changed documents until enough chunks wait, then hands them to `write`."""
+
+    def __init__(
+        self,
+        limit: int,
+        write: Callable[[list[Document]], int],
+        report: IngestReport,
+        progress: Progress | None,
+    ) -> None:
+        self._limit = limit
+        self._write = write
+        self._report = report
+        self._progress = progress
+        self._documents: list[Document] = []
+        self._weight = 0
+        self._done = 0
+
+    def add(self, document: Document) -> None:
+        self._documents.append(document)
+        # A rough count of the chunks to come, enough to keep batches near the limit.
+        text = sum(len(s.text) for s in document.sections) + sum(
+            len(p.text) for p in document.posts
+        )
+        self._weight += 1 + text // 800
+        if self._weight >= self._limit:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._documents:
+            return
+        self._report.chunks += self._write(self._documents)
+        self._done += len(self._documents)
+        if self._progress:
+            self._progress(self._done, self._report.chunks)
+        self._documents, self._weight = [], 0
+
+
+def _attributed(document: Document, uploader: str) -> Document:
+    """A shared file without an author of its own is credited to whoever uploaded it."""
+    if uploader and not document.is_discussion and not document.author:
+        return dataclasses.replace(document, author=uploader)
+    return document

@@ -1,0 +1,65 @@
+"""Plain-text files, and the decoding every text-based loader shares."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from charset_normalizer import from_bytes
+
+from copqa.models import Document, LoadFailure, Section, stable_id
+
+
+class UndecodableText(Exception):
+    """The bytes are not text in any encoding we can tell."""
+
+
+def decode_text(raw: bytes) -> str:
+    """UTF-8 first (with or without a BOM); otherwise the encoding the bytes most look like."""
+    if b"\x00" in raw[:4096] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise UndecodableText("binary data, not text")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        best = from_bytes(raw).best()
+        if best is None:
+            raise UndecodableText("not text in any known encoding (re-save it as UTF-8)") from None
+        return str(best)
+
+
+def read_text(path: Path) -> str:
+    """A file's text; raises UndecodableText or OSError with a reason fit for a report."""
+    return decode_text(path.read_bytes())
+
+
+class TextLoader:
+    """A `.txt` (or `.rst`) file as one section; the splitter cuts it along paragraphs."""
+
+    kind = "text"
+    suffixes = (".txt", ".text", ".rst")
+
+    def detect(self, path: Path) -> bool:
+        return path.is_file() and path.suffix.lower() in self.suffixes
+
+    def load(self, path: Path) -> Iterator[Document | LoadFailure]:
+        try:
+            text = read_text(path).strip()
+        except (OSError, UndecodableText) as exc:
+            yield LoadFailure(str(path), failure_reason(exc))
+            return
+        if not text:
+            yield LoadFailure(str(path), "empty file: no text to ingest")
+            return
+        yield Document(
+            id=stable_id("file", path.resolve()),
+            kind=self.kind,
+            title=path.stem.replace("_", " ").replace("-", " "),
+            path=str(path),
+            sections=(Section(text=text),),
+        )
+
+
+def failure_reason(exc: Exception) -> str:
+    if isinstance(exc, OSError):
+        return f"unreadable: {exc.strerror or exc}"
+    return str(exc)

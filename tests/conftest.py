@@ -1,0 +1,28 @@
+"""Shared fixtures: real data beside the checkout, and an offline environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+for _name, _value in {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "ANONYMIZED_TELEMETRY": "False",
+}.items():
+    os.environ[_name] = _value
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real community exports in ../shared/data (read-only: never write there)."""
+    if not SHARED_DATA.is_dir():
+        pytest.fail(f"real test data missing: {SHARED_DATA} (clone beside ../shared)")
+    return SHARED_DATA
