@@ -145,7 +145,11 @@ class Catalog:
         )
 
     def delete_document(self, document_id: str) -> None:
-        for table, column in (("chunks", "document_id"), ("posts", "document_id"), ("documents", "id")):
+        for table, column in (
+            ("chunks", "document_id"),
+            ("posts", "document_id"),
+            ("documents", "id"),
+        ):
             self._db.execute(f"DELETE FROM {table} WHERE {column} = ?", (document_id,))
 
     def delete_source(self, source_id: str) -> None:
@@ -191,7 +195,8 @@ class Catalog:
     # --- runs -----------------------------------------------------------------------
     def start_run(self, paths: list[str]) -> int:
         cursor = self._db.execute(
-            "INSERT INTO runs (started_at, paths) VALUES (?, ?)", (int(time.time()), json.dumps(paths))
+            "INSERT INTO runs (started_at, paths) VALUES (?, ?)",
+            (int(time.time()), json.dumps(paths)),
         )
         return int(cursor.lastrowid or 0)
 

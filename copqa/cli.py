@@ -160,7 +160,11 @@ def answer_json(answer: Answer) -> dict[str, object]:
 
 
 def _citation_json(citation: Citation) -> dict[str, object]:
-    return {"n": citation.n, **_passage_json(citation.chunk, citation.score), "supported": citation.supported}
+    return {
+        "n": citation.n,
+        **_passage_json(citation.chunk, citation.score),
+        "supported": citation.supported,
+    }
 
 
 def _passage_json(chunk: Chunk, score: float) -> dict[str, object]:

@@ -1,10 +1,10 @@
 """Errors copqa raises on purpose. Every message says what happened and what to do.
 
-    CopqaError
-    ├── ConfigError            a setting is missing or wrong
-    ├── ModelMismatchError     the store was built with another embedding model
-    ├── StoreError             the vector store or the catalog cannot be used
-    └── UnreadableSourceError  a path given to ingest cannot be read at all
+CopqaError
+├── ConfigError            a setting is missing or wrong
+├── ModelMismatchError     the store was built with another embedding model
+├── StoreError             the vector store or the catalog cannot be used
+└── UnreadableSourceError  a path given to ingest cannot be read at all
 """
 
 

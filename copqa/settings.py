@@ -35,9 +35,21 @@ class IngestSettings(BaseModel):
         le=250,
         description="Word pieces per chunk; the model reads 256 at most, title included.",
     )
-    chunk_overlap: int = Field(default=30, ge=0, description="Word pieces shared by neighbouring chunks.")
+    chunk_overlap: int = Field(
+        default=30, ge=0, description="Word pieces shared by neighbouring chunks."
+    )
     embed_batch: int = Field(default=512, ge=1, description="Chunks embedded and written together.")
     max_file_mb: float = Field(default=50.0, gt=0, description="Larger files are refused.")
+
+
+class SourceLinkSettings(BaseModel):
+    """Where each community's posts live online, so citations can link to the exact post."""
+
+    slack_workspace_url: str = Field(default="", description="e.g. https://myteam.slack.com")
+    zulip_site_url: str = Field(default="", description="e.g. https://myorg.zulipchat.com (read from the archive when empty)")
+    discourse_site_url: str = Field(default="", description="e.g. https://forum.example.org")
+    stackexchange_site_url: str = Field(default="", description="e.g. https://bicycles.stackexchange.com (guessed from the dump when empty)")
+    mailing_list_archive_url: str = Field(default="", description="Pipermail archive root, e.g. https://lists.example.org/pipermail/dev")
 
 
 class RetrievalSettings(BaseModel):
@@ -57,3 +69,4 @@ class Settings(BaseSettings):
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    sources: SourceLinkSettings = Field(default_factory=SourceLinkSettings)

@@ -17,7 +17,7 @@ def build_pipeline(settings: Settings, store: Store, embedder: Embedder) -> Inge
         store,
         embedder,
         chunker,
-        SourceFinder(all_loaders()),
+        SourceFinder(all_loaders(settings.sources)),
         embed_batch=settings.ingest.embed_batch,
         max_file_bytes=int(settings.ingest.max_file_mb * 2**20),
     )

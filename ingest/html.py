@@ -13,6 +13,10 @@ from copqa.models import Document, LoadFailure, Section, stable_id
 from ingest.text import UndecodableText, failure_reason, read_text
 
 _DROPPED_TAGS = ("script", "style", "noscript", "template", "head", "svg")
+_BLOCK_TAGS = (
+    "p", "div", "li", "tr", "pre", "blockquote", "section", "article", "table", "ul", "ol",
+    "h1", "h2", "h3", "h4", "h5", "h6", "dd", "dt", "hr",
+)  # fmt: skip
 _BLANK_RUNS = re.compile(r"\n\s*\n+")
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 
@@ -35,7 +39,9 @@ def html_to_text(html: str) -> str:
             link.replace_with(f"{label} ({href})" if label else href)
     for br in soup.find_all("br"):
         br.replace_with("\n")
-    text = soup.get_text("\n")
+    for block in soup.find_all(_BLOCK_TAGS):
+        block.insert_after("\n\n")
+    text = soup.get_text()
     lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
     return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
 

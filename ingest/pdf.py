@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from pypdf import PdfReader
+from pypdf import PageObject, PdfReader
 from pypdf.errors import FileNotDecryptedError, PdfReadError, PdfStreamError
 
 from copqa.models import Document, LoadFailure, Section, stable_id
@@ -15,6 +16,8 @@ from copqa.models import Document, LoadFailure, Section, stable_id
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 MIN_WORDS = 3  # fewer words than this in the whole file is no text layer, not a document
+# A page that is an image with a few words stamped on it (a date, a page number) is a scan.
+STAMP_WORDS = 10
 NO_TEXT = "no extractable text (a scan without a text layer? run OCR on it first)"
 
 
@@ -54,12 +57,14 @@ def _read(path: Path) -> tuple[str, list[Section]]:
         reader = PdfReader(path)
         if reader.is_encrypted and not reader.decrypt(""):
             raise _PdfRefused("password-protected: remove the password and ingest it again")
-        pages = [
-            Section(text=(page.extract_text() or "").strip(), page=number)
-            for number, page in enumerate(reader.pages, start=1)
-        ]
+        pages = []
+        for number, page in enumerate(reader.pages, start=1):
+            text = (page.extract_text() or "").strip()
+            if len(text.split()) < STAMP_WORDS and _has_image(page):
+                text = ""
+            pages.append(Section(text=text, page=number))
         title = (reader.metadata.title if reader.metadata else None) or ""
-        return str(title).strip(), pages
+        return _usable_title(str(title)), pages
     except _PdfRefused:
         raise
     except FileNotDecryptedError as exc:
@@ -70,3 +75,25 @@ def _read(path: Path) -> tuple[str, list[Section]]:
         raise _PdfRefused(f"unreadable: {exc.strerror or exc}") from exc
     except Exception as exc:  # pypdf raises assorted types on damaged files
         raise _PdfRefused(f"not a readable PDF: {type(exc).__name__}: {exc}") from exc
+
+
+_FILE_NAME = re.compile(r"\.[A-Za-z0-9]{2,4}$")
+
+
+def _usable_title(title: str) -> str:
+    """The metadata title unless it is a tool's leftover ("Binder1.pdf", "Untitled")."""
+    title = title.strip().removeprefix("Microsoft Word - ")
+    if len(title) < 3 or _FILE_NAME.search(title) or title.lower().startswith("untitled"):
+        return ""
+    return title
+
+
+def _has_image(page: PageObject) -> bool:
+    resources = page.get("/Resources")
+    xobjects = resources.get_object().get("/XObject") if resources else None
+    if not xobjects:
+        return False
+    return any(
+        xobject.get_object().get("/Subtype") == "/Image"
+        for xobject in xobjects.get_object().values()
+    )

@@ -15,11 +15,19 @@ class UndecodableText(Exception):
 
 
 def decode_text(raw: bytes) -> str:
-    """UTF-8 first (with or without a BOM); otherwise the encoding the bytes most look like."""
+    """UTF-8 first (with or without a BOM), then Windows-1252, then the best guess.
+
+    Text that is not UTF-8 is, in practice, mostly Western European Windows or Latin-1
+    text; guessing among all encodings misreads short files of it (è as č).
+    """
     if b"\x00" in raw[:4096] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise UndecodableText("binary data, not text")
     try:
         return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252")
     except UnicodeDecodeError:
         best = from_bytes(raw).best()
         if best is None:

@@ -26,3 +26,36 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.fail(f"real test data missing: {SHARED_DATA} (clone beside ../shared)")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The real packaged model, loaded once for the whole run."""
+    from copqa.embedding import Embedder
+    from copqa.settings import EmbeddingSettings
+
+    return Embedder(EmbeddingSettings().resolved_model_path())
+
+
+@pytest.fixture
+def settings(tmp_path: Path):
+    from copqa.settings import Settings
+
+    return Settings(home=tmp_path / "home")
+
+
+@pytest.fixture
+def store(settings, embedder):
+    from copqa.store import Store
+
+    opened = Store(settings.home, embedder.identity, embedder.dimension)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def pipeline(settings, store, embedder):
+    from ingest.factory import build_pipeline
+
+    return build_pipeline(settings, store, embedder)
+

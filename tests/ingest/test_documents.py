@@ -1,0 +1,121 @@
+"""Document loaders on real PDFs and small real files: text, pages, headings, refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from copqa.models import Document, LoadFailure
+from ingest.html import HtmlLoader, html_to_text
+from ingest.markdown import MarkdownLoader
+from ingest.pdf import NO_TEXT, PdfLoader
+from ingest.text import TextLoader
+from tests.files import write_files
+
+
+def load_one(loader, path: Path) -> Document | LoadFailure:
+    items = list(loader.load(path))
+    assert len(items) == 1
+    return items[0]
+
+
+def test_text_pdf_keeps_page_numbers(shared_data: Path) -> None:
+    document = load_one(PdfLoader(), shared_data / "pdfs/text_layer/federal-register-2020-17221.pdf")
+    assert isinstance(document, Document)
+    assert [s.page for s in document.sections] == list(range(1, 16))
+    assert "Federal Register" in document.sections[0].text
+
+
+def test_ocr_layer_pdf_is_ingested(shared_data: Path) -> None:
+    path = shared_data / "pdfs/scanned_no_text/Seige_of_Vicksburg_Sample_OCR-has-ocr-text-layer.pdf"
+    document = load_one(PdfLoader(), path)
+    assert isinstance(document, Document)
+    assert document.title == path.stem  # its metadata title, "Binder1.pdf", is a leftover
+    assert "Vicksburg" in " ".join(s.text for s in document.sections)
+
+
+@pytest.mark.parametrize("name", ["c02-22.pdf", "grayscale-image.pdf", "linn.pdf", "skew.pdf"])
+def test_scans_are_refused_as_without_text(shared_data: Path, name: str) -> None:
+    failure = load_one(PdfLoader(), shared_data / "pdfs/scanned_no_text" / name)
+    assert failure == LoadFailure(str(shared_data / "pdfs/scanned_no_text" / name), NO_TEXT)
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("empty-0-bytes.pdf", "empty file"),
+        ("invalid-header-then-eof.pdf", "not a readable PDF"),
+        ("libreoffice-writer-password.pdf", "password-protected"),
+        ("password-example.pdf", "password-protected"),
+        # An image of a page with a date stamped on it: a scan, whatever its structure.
+        ("malformed-from-issue-932.pdf", "no extractable text"),
+    ],
+)
+def test_broken_pdfs_are_named_with_a_reason(shared_data: Path, name: str, reason: str) -> None:
+    failure = load_one(PdfLoader(), shared_data / "pdfs/bad_input" / name)
+    assert isinstance(failure, LoadFailure)
+    assert failure.error.startswith(reason)
+
+
+def test_markdown_is_split_along_headings(tmp_path: Path) -> None:
+    folder = write_files(
+        tmp_path,
+        {
+            "guide.md": "---\nlayout: page\n---\n# Laser guide\n\nIntro text here.\n\n"
+            "## Materials\n\nNever cut PVC: it releases chlorine gas.\n\n"
+            "### Acrylic\n\nCast acrylic engraves white.\n"
+        },
+    )
+    document = load_one(MarkdownLoader(), folder / "guide.md")
+    assert isinstance(document, Document)
+    assert document.title == "Laser guide"
+    headings = [s.heading for s in document.sections]
+    assert headings == ["Laser guide", "Laser guide / Materials", "Laser guide / Materials / Acrylic"]
+    assert "layout: page" not in " ".join(s.text for s in document.sections)
+
+
+def test_html_drops_scripts_and_styles(tmp_path: Path) -> None:
+    page = (
+        "<html><head><title>Booking</title><style>p{color:red}</style></head><body>"
+        "<h1>Tool booking</h1><p>Book two days ahead.<script>alert('x')</script></p>"
+        '<p>See <a href="https://example.org/rules">the rules</a>.</p></body></html>'
+    )
+    document = load_one(HtmlLoader(), write_files(tmp_path, {"b.html": page}) / "b.html")
+    assert isinstance(document, Document)
+    assert document.title == "Booking"
+    text = document.sections[0].text
+    assert "Book two days ahead." in text
+    assert "the rules (https://example.org/rules)" in text
+    assert "alert" not in text and "color:red" not in text
+
+
+def test_html_to_text_keeps_lines_and_paragraphs() -> None:
+    html = "<p>one<br>two <b>bold</b>er</p><ul><li>three</li><li>four</li></ul>"
+    assert html_to_text(html) == "one\ntwo bolder\n\nthree\n\nfour"
+
+
+def test_text_in_latin1_is_decoded(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_bytes("Café rules: the crème brûlée torch stays in bay 2.".encode("latin-1"))
+    document = load_one(TextLoader(), path)
+    assert isinstance(document, Document)
+    assert "crème brûlée" in document.sections[0].text
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [(b"", "empty file"), (b"\x00\x01\x02binary\x00" * 10, "binary data")],
+)
+def test_unusable_text_files_are_refused(tmp_path: Path, content: bytes, reason: str) -> None:
+    path = tmp_path / "bad.txt"
+    path.write_bytes(content)
+    failure = load_one(TextLoader(), path)
+    assert isinstance(failure, LoadFailure)
+    assert failure.error.startswith(reason)
+
+
+def test_unreadable_file_is_refused(tmp_path: Path) -> None:
+    failure = load_one(MarkdownLoader(), tmp_path / "vanished.md")
+    assert isinstance(failure, LoadFailure)
+    assert failure.error.startswith("unreadable")

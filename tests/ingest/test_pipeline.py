@@ -1,0 +1,165 @@
+"""Incremental ingestion into a real Chroma store on disk with the real model."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from copqa.errors import ModelMismatchError
+from copqa.models import Document, Post, Section
+from copqa.store import Store, embedding_text
+from ingest.chunking import Chunker
+from tests.files import write_files
+
+GUIDE = """# Laser cutter guide
+
+## Materials
+Never cut PVC or vinyl on the laser: it releases chlorine gas that corrodes the optics
+and harms people. Acrylic, plywood up to 6 mm and cardboard are fine.
+
+## Focus
+Set the focus height with the 5 mm acrylic gauge before every job.
+"""
+
+ROTA = "The woodshop dust collector bags are emptied every Friday by the woodshop steward."
+
+BOOKING = (
+    "<html><head><title>Tool booking</title></head><body><h1>Booking</h1>"
+    "<p>Book the laser cutter at least two days ahead, for two hours at most.</p></body></html>"
+)
+
+
+@pytest.fixture
+def community(tmp_path: Path, shared_data: Path) -> Path:
+    folder = write_files(
+        tmp_path / "community",
+        {"guide.md": GUIDE, "rota.txt": ROTA, "booking.html": BOOKING, "notes/LICENSE": "x"},
+    )
+    shutil.copy(shared_data / "pdfs/bad_input/password-example.pdf", folder / "locked.pdf")
+    shutil.copy(shared_data / "pdfs/scanned_no_text/skew.pdf", folder / "scan.pdf")
+    shutil.copy(shared_data / "pdfs/text_layer/scotus-transcript-p1.pdf", folder / "transcript.pdf")
+    return folder
+
+
+def assert_consistent(store: Store) -> None:
+    """Every catalog chunk has a vector and every vector a catalog chunk."""
+    assert store.vectors.ids() == store.catalog.all_chunk_ids()
+
+
+def test_first_ingest_adds_files_and_names_failures(pipeline, store, community: Path) -> None:
+    report = pipeline.ingest([community])
+    assert report.added == 4
+    assert sorted(Path(f.path).name for f in report.failed) == ["locked.pdf", "scan.pdf"]
+    assert report.chunks == store.counts().chunks > 0
+    assert_consistent(store)
+
+
+def test_reingest_adds_nothing(pipeline, store, community: Path) -> None:
+    pipeline.ingest([community])
+    before = store.catalog.all_chunk_ids()
+    report = pipeline.ingest([community])
+    assert (report.added, report.updated, report.unchanged, report.chunks) == (0, 0, 4, 0)
+    assert store.catalog.all_chunk_ids() == before
+
+
+def test_changed_file_replaces_its_chunks(pipeline, store, embedder, community: Path) -> None:
+    pipeline.ingest([community])
+    (community / "guide.md").write_text("# Laser cutter guide\n\nOnly plywood now, 3 mm.\n")
+    report = pipeline.ingest([community])
+    assert (report.added, report.updated, report.unchanged) == (0, 1, 3)
+    assert_consistent(store)
+    hits = store.search(embedder.embed_query("Which plywood thickness?"), 10)
+    guide = [h.chunk for h in hits if h.chunk.path.endswith("guide.md")]
+    assert [c.text for c in guide] == ["# Laser cutter guide\n\nOnly plywood now, 3 mm."]
+
+
+def test_prune_forgets_deleted_files(pipeline, store, community: Path) -> None:
+    pipeline.ingest([community])
+    (community / "rota.txt").unlink()
+    assert pipeline.ingest([community]).removed == 0  # without --prune nothing is forgotten
+    report = pipeline.ingest([community], prune=True)
+    assert report.removed == 1
+    assert not any(c.endswith("rota.txt") for c in _paths(store))
+    assert_consistent(store)
+
+
+def test_store_reopens_from_disk(pipeline, store, settings, embedder, community: Path) -> None:
+    pipeline.ingest([community])
+    counts = store.counts()
+    store.close()
+    reopened = Store(settings.home, embedder.identity, embedder.dimension)
+    assert reopened.counts() == counts
+    top = reopened.search(embedder.embed_query("what gas does PVC release when laser cut?"), 1)
+    assert top[0].chunk.path.endswith("guide.md")
+    assert top[0].chunk.heading == "Laser cutter guide / Materials"
+    reopened.close()
+
+
+def test_another_model_is_refused(store, settings, embedder) -> None:
+    store.close()
+    with pytest.raises(ModelMismatchError, match="built with the embedding model"):
+        Store(settings.home, "another-model@000", embedder.dimension)
+
+
+def test_reconcile_removes_orphan_vectors(pipeline, store, community: Path) -> None:
+    pipeline.ingest([community])
+    store.vectors.upsert(["ghost:0"], np.ones((1, 384), dtype=np.float32) / 384**0.5, [{"k": 1}])
+    assert store.reconcile() == 1
+    assert_consistent(store)
+
+
+def test_uploader_is_credited(pipeline, store, community: Path) -> None:
+    pipeline.ingest([community / "rota.txt"], uploader="maria")
+    (chunk,) = store.catalog.chunks_by_id(store.catalog.all_chunk_ids()).values()
+    assert chunk.author == "maria"
+    assert store.counts().members == 1
+
+
+def test_chunks_fit_the_model(embedder, shared_data: Path, settings) -> None:
+    from ingest.pdf import PdfLoader
+
+    chunker = Chunker(embedder.tokenize, settings.ingest.chunk_size, settings.ingest.chunk_overlap)
+    path = shared_data / "pdfs/text_layer/federal-register-2020-17221.pdf"
+    (document,) = PdfLoader().load(path)
+    chunks = chunker.chunk(document, "s")
+    assert len(chunks) > 20
+    longest = max(len(embedder.tokenize(embedding_text(c))) for c in chunks)
+    assert longest + 2 <= embedder.max_tokens  # [CLS] and [SEP] included
+    assert {c.page for c in chunks} == set(range(1, 16))
+
+
+def test_threads_are_cut_into_windows_of_posts(embedder) -> None:
+    posts = tuple(
+        Post(id=f"p{i}", author_id=f"u{i % 3}", author_name=f"Member {i % 3}",
+             text=f"Reply number {i} about resin printers " + "detail " * 40, created_at=1_700_000_000 + i)
+        for i in range(8)
+    )  # fmt: skip
+    thread = Document(id="t1", kind="slack", title="Resin printers", channel="#3d", posts=posts)
+    chunks = Chunker(embedder.tokenize, 200, 30).chunk(thread, "s")
+    assert len(chunks) > 1
+    covered = [pid for c in chunks for pid in c.post_ids]
+    assert set(covered) == {p.id for p in posts}
+    assert all(c.thread_id == "t1" and c.channel == "#3d" for c in chunks)
+    assert chunks[0].text.startswith("Member 0 (2023-11-14): Reply number 0")
+
+
+def test_near_empty_posts_are_not_indexed(embedder) -> None:
+    posts = (
+        Post(id="a", author_id="u1", author_name="Ann", text="How do I level the bed of the Kraken?"),
+        Post(id="b", author_id="u2", author_name="Bo", text="+1"),
+    )
+    thread = Document(id="t", kind="slack", title="bed", posts=posts)
+    (chunk,) = Chunker(embedder.tokenize, 200, 30).chunk(thread, "s")
+    assert chunk.post_ids == ("a",)
+
+
+def test_documents_without_words_make_no_chunks(embedder) -> None:
+    document = Document(id="d", kind="text", title="t", sections=(Section(text="--- ---"),))
+    assert Chunker(embedder.tokenize, 200, 30).chunk(document, "s") == []
+
+
+def _paths(store: Store) -> list[str]:
+    return [c.path for c in store.catalog.chunks_by_id(store.catalog.all_chunk_ids()).values()]

