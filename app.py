@@ -33,7 +33,10 @@ def main() -> None:
         print(f"First start: ingesting the sample community from {sample} ...", flush=True)
         pipeline = build_pipeline(settings, assistant.store, assistant.embedder)
         report = pipeline.ingest([Path(sample) / "docs", Path(sample) / "slack"])
-        print(f"  {report.added} documents, {report.chunks} chunks in {report.seconds:.0f} s", flush=True)
+        print(
+            f"  {report.added} documents, {report.chunks} chunks in {report.seconds:.0f} s",
+            flush=True,
+        )
     page = build_page(assistant)
     page.queue(default_concurrency_limit=4).launch(
         server_name=os.environ.get("COPQA_HOST", "127.0.0.1"),

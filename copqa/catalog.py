@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from copqa.models import Chunk, Document, Post
+from copqa.models import Chunk, Document, Post, PostRef
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     id TEXT PRIMARY KEY, document_id TEXT NOT NULL REFERENCES documents(id), seq INTEGER NOT NULL,
     text TEXT NOT NULL, metadata TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_document ON chunks(document_id);
+CREATE TABLE IF NOT EXISTS forgotten (key TEXT PRIMARY KEY, forgotten_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT, started_at INTEGER NOT NULL, finished_at INTEGER,
     paths TEXT NOT NULL, report TEXT);
@@ -49,6 +50,19 @@ class SourceRecord:
     kind: str
     locator: str
     uploader: str
+
+
+@dataclass(frozen=True)
+class MemberRecord:
+    """One author as one source knows them (the alias map may merge several)."""
+
+    author_id: str
+    name: str
+    kind: str
+    posts: int
+    channels: tuple[str, ...]
+    first_seen: int | None
+    last_seen: int | None
 
 
 @dataclass(frozen=True)
@@ -171,6 +185,19 @@ class Catalog:
                 found[chunk_id] = chunk_from_row(chunk_id, text, json.loads(metadata))
         return found
 
+    def post_refs(self, ids: Iterable[str]) -> dict[str, PostRef]:
+        wanted = list(dict.fromkeys(ids))
+        found: dict[str, PostRef] = {}
+        for start in range(0, len(wanted), 500):
+            batch = wanted[start : start + 500]
+            marks = ",".join("?" * len(batch))
+            rows = self._db.execute(
+                f"SELECT id, author_name, created_at, url FROM posts WHERE id IN ({marks})", batch
+            )
+            for row in rows:
+                found[row[0]] = PostRef(*row)
+        return found
+
     def iter_chunks(self, batch: int = 1000) -> Iterator[list[Chunk]]:
         """Every stored chunk, in batches, for rebuilding derived indexes."""
         cursor = self._db.execute("SELECT id, text, metadata FROM chunks ORDER BY id")
@@ -191,6 +218,69 @@ class Catalog:
                 "UNION SELECT uploader FROM sources WHERE uploader != '')"
             ),
         )
+
+    # --- members ----------------------------------------------------------------------
+    def members(self) -> list[MemberRecord]:
+        rows = self._db.execute(
+            "SELECT p.author_id, max(p.author_name), d.kind, count(*), "
+            "group_concat(DISTINCT d.channel), min(p.created_at), max(p.created_at) "
+            "FROM posts p JOIN documents d ON d.id = p.document_id "
+            "WHERE p.author_id != '' GROUP BY p.author_id, d.kind ORDER BY count(*) DESC"
+        )
+        return [
+            MemberRecord(
+                aid, name, kind, n, tuple(c for c in (chans or "").split(",") if c), first, last
+            )
+            for aid, name, kind, n, chans, first, last in rows
+        ]
+
+    def documents_by_authors(self, keys: Iterable[str]) -> list[str]:
+        """Documents holding a post whose author id or name is one of `keys`."""
+        wanted = list(keys)
+        marks = ",".join("?" * len(wanted))
+        rows = self._db.execute(
+            f"SELECT DISTINCT document_id FROM posts WHERE author_id IN ({marks}) "
+            f"OR author_name IN ({marks})",
+            wanted + wanted,
+        )
+        return [row[0] for row in rows]
+
+    def forget(self, keys: Iterable[str]) -> None:
+        now = int(time.time())
+        self._db.executemany(
+            "INSERT OR IGNORE INTO forgotten VALUES (?, ?)", [(k, now) for k in keys]
+        )
+
+    def forgotten(self) -> frozenset[str]:
+        return frozenset(row[0] for row in self._db.execute("SELECT key FROM forgotten"))
+
+    def document(self, document_id: str) -> tuple[str, Document] | None:
+        """A stored discussion document rebuilt from its rows, with its source id."""
+        row = self._db.execute(
+            "SELECT source_id, id, kind, title, path, url, channel, author, created_at "
+            "FROM documents WHERE id = ?",
+            (document_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        posts = self._db.execute(
+            "SELECT id, author_id, author_name, text, created_at, url, reply_to, is_bot, "
+            "accepted, score FROM posts WHERE document_id = ? ORDER BY seq",
+            (document_id,),
+        )
+        return row[0], Document(
+            *row[1:],
+            posts=tuple(
+                Post(pid, aid, name, text, created, url, reply, bool(bot), bool(acc), score)
+                for pid, aid, name, text, created, url, reply, bot, acc, score in posts
+            ),
+        )
+
+    def source(self, source_id: str) -> SourceRecord | None:
+        row = self._db.execute(
+            "SELECT id, kind, locator, uploader FROM sources WHERE id = ?", (source_id,)
+        ).fetchone()
+        return SourceRecord(*row) if row else None
 
     # --- runs -----------------------------------------------------------------------
     def start_run(self, paths: list[str]) -> int:

@@ -25,6 +25,8 @@ EXAMPLES = """examples:
   copqa ask "who maintains the CRAN mirror list?" -k 8 --json
   copqa ask --json - < questions.txt        one JSON answer per line, model loaded once
   copqa stats --json
+  copqa members                             who posted, where and when
+  copqa members forget "Jane Doe"           remove every post of a member, for good
 """
 
 
@@ -67,6 +69,12 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("-k", type=int, default=None, help="passages to retrieve")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
     ask.set_defaults(run=_ask)
+
+    members = commands.add_parser("members", help="the member directory; forget a member")
+    members.add_argument("action", nargs="?", choices=["list", "forget"], default="list")
+    members.add_argument("name", nargs="?", help="with forget: the member's name or id")
+    members.add_argument("--json", action="store_true", help="print as JSON")
+    members.set_defaults(run=_members)
 
     stats = commands.add_parser("stats", help="what the store holds")
     stats.add_argument("--json", action="store_true", help="print as JSON")
@@ -146,6 +154,62 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _members(args: argparse.Namespace, settings: Settings) -> int:
+    from copqa.members import MemberDirectory
+
+    assistant = Assistant.from_settings(settings)
+    directory = MemberDirectory(assistant.store.catalog.members(), settings.members.aliases)
+    if args.action == "forget":
+        return _forget(args, settings, assistant, directory.identities(args.name or ""))
+    listing = [
+        {
+            "name": m.name,
+            "source_ids": list(m.source_ids),
+            "posts": m.posts,
+            "channels": list(m.channels),
+            "first_seen": _date(m.first_seen),
+            "last_seen": _date(m.last_seen),
+        }
+        for m in directory.members()
+    ]
+    if args.json:
+        print(json.dumps(listing, indent=2, ensure_ascii=False))
+    else:
+        for m in listing:
+            print(
+                f"{m['name']}: {m['posts']} posts in {', '.join(m['channels']) or '-'}, "
+                f"{m['first_seen']} to {m['last_seen']}"
+            )
+    return 0
+
+
+def _forget(
+    args: argparse.Namespace, settings: Settings, assistant: Assistant, keys: set[str]
+) -> int:
+    from ingest.factory import build_pipeline
+    from ingest.forgetting import forget_member
+
+    if not args.name:
+        raise CopqaError("members forget needs the member's name or id")
+    pipeline = build_pipeline(settings, assistant.store, assistant.embedder)
+    report = forget_member(assistant.store, pipeline, keys)
+    result = {
+        "member": args.name,
+        "identities": sorted(keys),
+        "posts_removed": report.posts_removed,
+        "threads_rechunked": report.threads_rechunked,
+        "threads_removed": report.threads_removed,
+    }
+    if args.json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        print(
+            f"forgot {args.name}: {report.posts_removed} posts removed, "
+            f"{report.threads_rechunked} threads re-chunked, {report.threads_removed} removed"
+        )
+    return 0
+
+
 def answer_json(answer: Answer) -> dict[str, object]:
     """The machine interface of an answer; evaluations depend on these keys."""
     return {
@@ -183,6 +247,16 @@ def _passage_json(chunk: Chunk, score: float) -> dict[str, object]:
         "channel": chunk.channel,
         "thread_id": chunk.thread_id,
         "heading": chunk.heading,
+        "posts": [
+            {
+                "id": p.id,
+                "author": p.author_name,
+                "url": p.url,
+                "created_at": p.created_at,
+                "date": _date(p.created_at),
+            }
+            for p in chunk.posts
+        ],
     }
 
 

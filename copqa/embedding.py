@@ -36,7 +36,7 @@ class Embedder:
         if dimension is None:
             raise ConfigError(f"the model at {model_path} does not state its dimension")
         self.dimension: int = dimension
-        self.max_tokens: int = self._model.max_seq_length
+        self.max_tokens: int = self._model.max_seq_length or 256
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Unit-length float32 vectors, one row per text."""

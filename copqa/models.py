@@ -85,6 +85,16 @@ class LoadFailure:
 
 
 @dataclass(frozen=True)
+class PostRef:
+    """Who wrote one post of a chunk, when, and where to read it: what a citation names."""
+
+    id: str
+    author_name: str
+    created_at: int | None = None
+    url: str = ""
+
+
+@dataclass(frozen=True)
 class Chunk:
     """A passage small enough for the embedding model, with everything a citation needs."""
 
@@ -103,6 +113,7 @@ class Chunk:
     channel: str = ""
     heading: str = ""
     post_ids: tuple[str, ...] = ()
+    posts: tuple[PostRef, ...] = ()  # filled when read back for an answer; not stored twice
 
     def metadata(self) -> dict[str, str | int]:
         """Flat scalar metadata, as Chroma requires (absent values left out)."""

@@ -38,6 +38,11 @@ class IngestSettings(BaseModel):
     chunk_overlap: int = Field(
         default=30, ge=0, description="Word pieces shared by neighbouring chunks."
     )
+    max_post_chars: int = Field(
+        default=8000,
+        ge=200,
+        description="Characters of one post that are indexed; longer posts are pasted logs or dumps (the catalog keeps them whole).",
+    )
     embed_batch: int = Field(default=512, ge=1, description="Chunks embedded and written together.")
     max_file_mb: float = Field(default=50.0, gt=0, description="Larger files are refused.")
 
@@ -46,10 +51,26 @@ class SourceLinkSettings(BaseModel):
     """Where each community's posts live online, so citations can link to the exact post."""
 
     slack_workspace_url: str = Field(default="", description="e.g. https://myteam.slack.com")
-    zulip_site_url: str = Field(default="", description="e.g. https://myorg.zulipchat.com (read from the archive when empty)")
+    zulip_site_url: str = Field(
+        default="",
+        description="e.g. https://myorg.zulipchat.com (read from the archive when empty)",
+    )
     discourse_site_url: str = Field(default="", description="e.g. https://forum.example.org")
-    stackexchange_site_url: str = Field(default="", description="e.g. https://bicycles.stackexchange.com (guessed from the dump when empty)")
-    mailing_list_archive_url: str = Field(default="", description="Pipermail archive root, e.g. https://lists.example.org/pipermail/dev")
+    stackexchange_site_url: str = Field(
+        default="",
+        description="e.g. https://bicycles.stackexchange.com (guessed from the dump when empty)",
+    )
+    mailing_list_archive_url: str = Field(
+        default="",
+        description="Pipermail archive root, e.g. https://lists.example.org/pipermail/dev",
+    )
+
+
+class MemberSettings(BaseModel):
+    aliases: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description='One person under several names or ids, as JSON: {"Kara Woo": ["kara", "slack:U01DY0U758E"]}.',
+    )
 
 
 class RetrievalSettings(BaseModel):
@@ -70,3 +91,4 @@ class Settings(BaseSettings):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     sources: SourceLinkSettings = Field(default_factory=SourceLinkSettings)
+    members: MemberSettings = Field(default_factory=MemberSettings)

@@ -8,6 +8,7 @@ mark; the next run then removes vectors the catalog does not know (`reconcile`).
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from copqa.catalog import Catalog, CatalogCounts, SourceRecord
-from copqa.models import Chunk, Document, ScoredChunk
+from copqa.models import Chunk, Document, PostRef, ScoredChunk
 from copqa.vector_store import ChromaVectors
 
 _UNFINISHED_RUN = "unfinished_run"
@@ -113,7 +114,12 @@ class Store:
         """Nearest chunks, their texts read from the catalog (a deleted chunk never shows)."""
         hits = self.vectors.query(vector, k, where)
         chunks = self.catalog.chunks_by_id(cid for cid, _ in hits)
-        return [ScoredChunk(chunks[cid], score) for cid, score in hits if cid in chunks]
+        refs = self.catalog.post_refs(pid for c in chunks.values() for pid in c.post_ids)
+        return [
+            ScoredChunk(_with_posts(chunks[cid], refs), score)
+            for cid, score in hits
+            if cid in chunks
+        ]
 
     def counts(self) -> CatalogCounts:
         return self.catalog.counts()
@@ -125,6 +131,12 @@ TITLE_CHARS = 100  # ~25 word pieces: with a 200-piece chunk, within the model's
 def embedding_text(chunk: Chunk) -> str:
     """What the model reads for a chunk: its (shortened) title for context, then its text."""
     return f"{chunk.title[:TITLE_CHARS]}\n{chunk.text}" if chunk.title else chunk.text
+
+
+def _with_posts(chunk: Chunk, refs: dict[str, PostRef]) -> Chunk:
+    if not chunk.post_ids:
+        return chunk
+    return dataclasses.replace(chunk, posts=tuple(refs[p] for p in chunk.post_ids if p in refs))
 
 
 def _batches(items: list[str], size: int) -> Iterator[list[str]]:

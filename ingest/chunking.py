@@ -30,9 +30,14 @@ class Chunker:
     """Turns a document into chunks with ids `{document_id}:{n}`."""
 
     def __init__(
-        self, tokenize: Callable[[str], list[str]], chunk_size: int, chunk_overlap: int
+        self,
+        tokenize: Callable[[str], list[str]],
+        chunk_size: int,
+        chunk_overlap: int,
+        max_post_chars: int = 8000,
     ) -> None:
         self._tokenize = tokenize
+        self._max_post_chars = max_post_chars
         self._chunk_size = chunk_size
         self._chunk_overlap = chunk_overlap
         self._splitter = SentenceSplitter(
@@ -93,7 +98,10 @@ class Chunker:
             if len(post.text.split()) < MIN_POST_WORDS:
                 continue
             header = f"{post.author_name or 'unknown'} ({_day(post.created_at)}): "
-            text = header + post.text
+            # Beyond this a post is a pasted log or dump: its opening says what it is about,
+            # the rest would bury the thread under hundreds of near-identical chunks.
+            body = post.text[: self._max_post_chars]
+            text = header + (body if body == post.text else body + " …")
             tokens = len(self._tokenize(text))
             if tokens <= self._chunk_size:
                 pieces.append(_PostPiece(post, text, tokens))

@@ -12,7 +12,12 @@ from ingest.sources import SourceFinder
 
 
 def build_pipeline(settings: Settings, store: Store, embedder: Embedder) -> IngestPipeline:
-    chunker = Chunker(embedder.tokenize, settings.ingest.chunk_size, settings.ingest.chunk_overlap)
+    chunker = Chunker(
+        embedder.tokenize,
+        settings.ingest.chunk_size,
+        settings.ingest.chunk_overlap,
+        settings.ingest.max_post_chars,
+    )
     return IngestPipeline(
         store,
         embedder,

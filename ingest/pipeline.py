@@ -17,6 +17,7 @@ from copqa.embedding import Embedder
 from copqa.models import Document, LoadFailure, stable_id
 from copqa.store import PreparedDocument, Store, embedding_text
 from ingest.chunking import Chunker
+from ingest.forgetting import without_authors
 from ingest.sources import FoundSource, SourceFinder
 
 Progress = Callable[[int, int], None]
@@ -108,14 +109,17 @@ class IngestPipeline:
             uploader=uploader,
         )
         stored = self._store.catalog.document_hashes(source.id)
+        forgotten = self._store.catalog.forgotten()
         seen: set[str] = set()
         batch = _Batch(self._embed_batch, lambda docs: self._write(source, docs), report, progress)
         for item in found.loader.load(found.path):
             if isinstance(item, LoadFailure):
                 report.failed.append(item)
                 continue
-            document = _attributed(item, uploader)
-            seen.add(document.id)
+            seen.add(item.id)
+            document = without_authors(_attributed(item, uploader), forgotten)
+            if document is None:
+                continue
             if stored.get(document.id) == document.content_hash():
                 report.unchanged += 1
                 continue

@@ -58,4 +58,3 @@ def pipeline(settings, store, embedder):
     from ingest.factory import build_pipeline
 
     return build_pipeline(settings, store, embedder)
-

@@ -37,11 +37,23 @@ def test_ask_json_cites_the_retrospective(r_docs_home: Path) -> None:
     paths = [passage["path"] for passage in answer["retrieved"][:5]]
     assert any(p.endswith("bug_bbq/Bug_BBQ_retrospective.md") for p in paths)
     for item in answer["citations"] + answer["retrieved"]:
-        assert {"text", "score", "title", "author", "url", "path", "page", "created_at", "kind"} <= item.keys()
+        assert {
+            "text",
+            "score",
+            "title",
+            "author",
+            "url",
+            "path",
+            "page",
+            "created_at",
+            "kind",
+        } <= item.keys()
 
 
 def test_reingest_reports_nothing_new(r_docs_home: Path, shared_data: Path) -> None:
-    result = run_copqa(r_docs_home, "ingest", str(shared_data / "r-contributors/docs/bug_bbq"), "--json")
+    result = run_copqa(
+        r_docs_home, "ingest", str(shared_data / "r-contributors/docs/bug_bbq"), "--json"
+    )
     report = json.loads(result.stdout)
     assert (report["added"], report["updated"], report["unchanged"]) == (0, 0, 1)
 
@@ -68,14 +80,18 @@ def test_bad_files_are_reported_and_strict_fails(tmp_path: Path, shared_data: Pa
     assert lenient.returncode == 0
     report = json.loads(lenient.stdout)
     assert report["added"] == 1
-    assert report["failed"] == [{"path": str(folder / "empty.pdf"), "error": "empty file (0 bytes)"}]
+    assert report["failed"] == [
+        {"path": str(folder / "empty.pdf"), "error": "empty file (0 bytes)"}
+    ]
     strict = run_copqa(home, "ingest", str(folder), "--strict")
     assert strict.returncode == 1
     assert "failed: " in strict.stdout and "empty.pdf: empty file (0 bytes)" in strict.stdout
 
 
 def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
-    result = run_copqa(tmp_path, "ask", "anything", env={"COPQA_EMBEDDING__MODEL_PATH": str(tmp_path)})
+    result = run_copqa(
+        tmp_path, "ask", "anything", env={"COPQA_EMBEDDING__MODEL_PATH": str(tmp_path)}
+    )
     assert result.returncode == 1
     assert result.stderr.startswith("error: no embedding model at")
     assert "Traceback" not in result.stderr

@@ -21,7 +21,9 @@ def load_one(loader, path: Path) -> Document | LoadFailure:
 
 
 def test_text_pdf_keeps_page_numbers(shared_data: Path) -> None:
-    document = load_one(PdfLoader(), shared_data / "pdfs/text_layer/federal-register-2020-17221.pdf")
+    document = load_one(
+        PdfLoader(), shared_data / "pdfs/text_layer/federal-register-2020-17221.pdf"
+    )
     assert isinstance(document, Document)
     assert [s.page for s in document.sections] == list(range(1, 16))
     assert "Federal Register" in document.sections[0].text
@@ -71,7 +73,11 @@ def test_markdown_is_split_along_headings(tmp_path: Path) -> None:
     assert isinstance(document, Document)
     assert document.title == "Laser guide"
     headings = [s.heading for s in document.sections]
-    assert headings == ["Laser guide", "Laser guide / Materials", "Laser guide / Materials / Acrylic"]
+    assert headings == [
+        "Laser guide",
+        "Laser guide / Materials",
+        "Laser guide / Materials / Acrylic",
+    ]
     assert "layout: page" not in " ".join(s.text for s in document.sections)
 
 

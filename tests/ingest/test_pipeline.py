@@ -148,7 +148,9 @@ def test_threads_are_cut_into_windows_of_posts(embedder) -> None:
 
 def test_near_empty_posts_are_not_indexed(embedder) -> None:
     posts = (
-        Post(id="a", author_id="u1", author_name="Ann", text="How do I level the bed of the Kraken?"),
+        Post(
+            id="a", author_id="u1", author_name="Ann", text="How do I level the bed of the Kraken?"
+        ),
         Post(id="b", author_id="u2", author_name="Bo", text="+1"),
     )
     thread = Document(id="t", kind="slack", title="bed", posts=posts)

@@ -1,0 +1,1 @@
+"""Measuring copqa: benchmarks now; answer-quality evaluation to come."""
