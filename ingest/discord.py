@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from copqa.models import Document, LoadFailure, Post, stable_id
+from ingest.discussion import opening_line
 
 KIND = "discord"
 _EXPORT_KEYS = tuple(re.compile(rf'"{key}"\s*:') for key in ("guild", "channel", "messages"))
@@ -28,7 +29,6 @@ _HEAD_BYTES = 64 * 1024
 _MAX_PROBED_FILES = 20
 # What people wrote; other types are events (joins, pins, calls, "started a thread"...).
 _KNOWLEDGE_TYPES = frozenset({"Default", "Reply"})
-_TITLE_CHARS = 80
 
 
 class DiscordExportLoader:
@@ -131,7 +131,7 @@ def _thread(
     return Document(
         id=stable_id(KIND, channel.guild_id, channel.id, root),
         kind=KIND,
-        title=_title(first.text),
+        title=opening_line(first.text),
         path=str(path),
         url=channel.url(root),
         channel=channel.label,
@@ -219,11 +219,3 @@ def _epoch(timestamp: str) -> int | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp())
-
-
-def _title(text: str) -> str:
-    line = text.strip().splitlines()[0].strip()
-    if len(line) <= _TITLE_CHARS:
-        return line
-    cut = line[:_TITLE_CHARS]
-    return (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip() + "…"

@@ -17,7 +17,6 @@ stable across responses, so each post appears once. Moderator actions and small 
 from __future__ import annotations
 
 import itertools
-import json
 import re
 import urllib.parse
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from copqa.models import Document, LoadFailure, Post, stable_id
+from ingest.discussion import opening_line, read_json_file
 from ingest.html import html_to_text
 
 _MARKER_KEY = re.compile(rb'[{,]\s*"(?:post_stream|topic_list|latest_posts)"\s*:')
@@ -34,7 +34,6 @@ _MARKER_BYTES = 262_144  # the marker keys open a response; no need to read furt
 _MAX_FILES_TO_DETECT = 50
 _REGULAR_POST = 1  # post_type; 2-4 are moderator actions, small actions and whispers
 _LIKE_ACTION = 2  # actions_summary id of "like"
-_TITLE_CHARS = 80
 
 
 @dataclass
@@ -78,7 +77,7 @@ class DiscourseLoader:
         site_url = self.site_url
         for file in files:
             try:
-                data = _read_json(file)
+                data = read_json_file(file)
             except ValueError as exc:
                 yield LoadFailure(str(file), str(exc))
                 continue
@@ -128,7 +127,7 @@ class DiscourseLoader:
             # part keeps topic ids apart from post ids.
             id=stable_id(self.kind, site, "", topic_id),
             kind=self.kind,
-            title=topic.title or posts[0].text.splitlines()[0][:_TITLE_CHARS],
+            title=topic.title or opening_line(posts[0].text),
             path=topic.path,
             url=topic_url,
             author=posts[0].author_name,
@@ -223,14 +222,3 @@ def _epoch(value: object) -> int | None:
 def _has_marker(path: Path) -> bool:
     with path.open("rb") as handle:
         return bool(_MARKER_KEY.search(handle.read(_MARKER_BYTES)))
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_bytes().decode("utf-8"))
-    except OSError as exc:
-        raise ValueError(f"unreadable: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"not UTF-8 text (byte {exc.start})") from exc
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"malformed JSON: {exc}") from exc

@@ -26,13 +26,13 @@ from pathlib import Path
 from typing import Any
 
 from copqa.models import Document, LoadFailure, Post, stable_id
+from ingest.discussion import opening_line
 
 _SUFFIX = ".jsonl"
 _BEIR_CORPUS = "corpus.jsonl"
 _BEIR_QUERIES = "queries.jsonl"
 _HEAD_BYTES = 1 << 20
 _MAX_LINE_FAILURES = 20
-_TITLE_CHARS = 80
 # Epoch values above this are milliseconds (it is the year 5138 in seconds).
 _MILLISECONDS_FROM = 10**11
 
@@ -137,7 +137,7 @@ class JsonlLoader:
         return Document(
             id=jsonl_document_id(dataset, key),
             kind=self.kind,
-            title=title or first.text.splitlines()[0][:_TITLE_CHARS],
+            title=title or opening_line(first.text),
             path=str(path),
             url=first.url,
             channel=dataset,

@@ -28,6 +28,7 @@ from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path
 
 from copqa.models import Document, LoadFailure, Post, stable_id
+from ingest.discussion import opening_line
 from ingest.mail_body import authored_text, header_text, message_text
 from ingest.mail_thread import Thread, clean_subject, thread_messages
 
@@ -57,7 +58,6 @@ _MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
 _REPLY_SUBJECT = re.compile(r"^\s*(?:\[[^\]]*\]\s*)*(?:re|aw|sv)\s*(?:\[\d+\])?\s*:", re.I)
 _LIST_TAG = re.compile(r"^\s*(?:(?:re|fwd?|aw|sv)\s*:\s*)*\[([^\]]+)\]", re.I)
 _OBFUSCATED_FROM = re.compile(r"^\s*(\S+) at (\S+?)\s*(?:\((.*)\))?\s*$")
-_TITLE_CHARS = 80
 
 
 @dataclass(frozen=True)
@@ -161,7 +161,7 @@ class MailingListLoader:
         return Document(
             id=stable_id(self.kind, "thread", root.key),
             kind=self.kind,
-            title=clean_subject(root.subject) or posts[0].text.splitlines()[0][:_TITLE_CHARS],
+            title=clean_subject(root.subject) or opening_line(posts[0].text),
             path=str(root.path),
             url=self._url(root.month),
             channel=channel,

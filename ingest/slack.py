@@ -24,6 +24,7 @@ from typing import Any
 
 from copqa.models import Document, LoadFailure, Post, stable_id
 from ingest.archive import ArchiveError, ExportFiles, UnsafeArchiveError, open_export, read_json
+from ingest.discussion import opening_line
 from ingest.slack_workspace import SlackWorkspace, read_workspace
 
 KIND = "slack"
@@ -34,7 +35,6 @@ _TS = re.compile(r"^(\d+)(?:\.(\d+))?$")
 _KNOWLEDGE_SUBTYPES = frozenset(
     {None, "thread_broadcast", "me_message", "file_share", "bot_message"}
 )
-_TITLE_CHARS = 80
 
 
 class SlackExportLoader:
@@ -139,7 +139,7 @@ class SlackExportLoader:
         return Document(
             id=stable_id(KIND, workspace.team, channel.key, thread_ts),
             kind=KIND,
-            title=_title(first.text),
+            title=opening_line(first.text),
             path=export.where(opening.day_file),
             url=self._url(channel, thread_ts, thread_ts),
             channel=f"#{channel.name}",
@@ -234,11 +234,3 @@ def _ts_order(ts: str) -> tuple[int, str, str]:
 def _epoch(ts: str) -> int | None:
     match = _TS.match(ts)
     return int(match.group(1)) if match else None
-
-
-def _title(text: str) -> str:
-    line = text.strip().splitlines()[0].strip()
-    if len(line) <= _TITLE_CHARS:
-        return line
-    cut = line[:_TITLE_CHARS]
-    return (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip() + "…"

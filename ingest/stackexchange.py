@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from copqa.models import Document, LoadFailure, Post, stable_id
+from ingest.discussion import opening_line
 from ingest.html import html_to_text
 
 _POSTS = "Posts.xml"
@@ -36,7 +37,6 @@ _SITE = re.compile(
     r"|serverfault\.com|askubuntu\.com|mathoverflow\.net|stackapps\.com)\b",
     re.IGNORECASE,
 )
-_TITLE_CHARS = 80
 
 Row = dict[str, str]
 
@@ -126,7 +126,7 @@ class _ThreadBuilder:
         return Document(
             id=stable_id(self.kind, self.site, "", qid),
             kind=self.kind,
-            title=question.get("Title") or posts[0].text.splitlines()[0][:_TITLE_CHARS],
+            title=question.get("Title") or opening_line(posts[0].text),
             path=path,
             url=f"{self.site_url}/q/{qid}" if self.site_url else "",
             channel=self.site,

@@ -13,7 +13,6 @@ encoded them differently; stream folders are matched by the stream id they start
 
 from __future__ import annotations
 
-import json
 import re
 import urllib.parse
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from copqa.models import Document, LoadFailure, Post, stable_id
+from ingest.discussion import opening_line, read_json_file
 from ingest.html import html_to_text
 
 _INDEX = "stream_index.json"
@@ -28,7 +28,6 @@ _JSON_DIR = "zulip_json"
 _NARROW_LINK = re.compile(rb'href="(https?://[^"#]+?)/?#narrow/')
 _HASH_REPLACEMENTS = {"%": ".", "(": ".28", ")": ".29", ".": ".2E"}
 _PAGE_HEAD_BYTES = 65_536  # the first post's link comes early in a topic page
-_TITLE_CHARS = 80
 
 
 class ZulipArchiveLoader:
@@ -89,7 +88,7 @@ class ZulipArchiveLoader:
                 yield Document(
                     id=stable_id(self.kind, site, stream_id, topic),
                     kind=self.kind,
-                    title=topic or posts[0].text.splitlines()[0][:_TITLE_CHARS],
+                    title=topic or opening_line(posts[0].text),
                     path=str(topic_file),
                     url=narrow,
                     channel=f"#{name}",
@@ -123,7 +122,7 @@ class ZulipArchiveLoader:
 
 def _read_index(path: Path) -> dict[str, dict[str, Any]]:
     """The streams of `stream_index.json`, by name, each with an int `id` and `topic_data`."""
-    data = _read_json(path)
+    data = read_json_file(path)
     streams = data.get("streams") if isinstance(data, dict) else None
     if not isinstance(streams, dict) or not all(
         isinstance(s, dict)
@@ -138,21 +137,10 @@ def _read_index(path: Path) -> dict[str, dict[str, Any]]:
 
 
 def _read_messages(path: Path) -> list[dict[str, Any]]:
-    data = _read_json(path)
+    data = read_json_file(path)
     if not isinstance(data, list) or not all(isinstance(m, dict) for m in data):
         raise ValueError("not a zulip-archive topic: expected a JSON list of messages")
     return data
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_bytes().decode("utf-8"))
-    except OSError as exc:
-        raise ValueError(f"unreadable: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"not UTF-8 text (byte {exc.start})") from exc
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"malformed JSON: {exc}") from exc
 
 
 def _stream_folders(json_dir: Path) -> dict[int, Path]:

@@ -33,7 +33,7 @@ def test_only_full_posts_become_threads(threads: dict[str, Document]) -> None:
     assert sorted(threads) == [
         "About the Site Feedback category",
         SANDBOX,
-        "The first paragraph of this pinned topic will be visible as a welcome message to",
+        "The first paragraph of this pinned topic will be visible as a welcome message…",
         "This is an uncategorized title",
         "Welcome to Discourse",
     ]
