@@ -1,32 +1,238 @@
-"""Answerers: from retrieved passages to an `Answer` whose citations map to passages."""
+"""From retrieved passages to an `Answer` whose every `[n]` maps to a cited passage.
+
+The default `ExtractiveAnswerer` needs no LLM: it quotes the passages' sentences that
+best answer the question, so it cannot invent a fact. Every answerer's text goes through
+`CitationChecker`, which drops citation numbers that match no passage and checks each
+sentence against the passage it cites.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
+
+from copqa.embedding import Embedder
 from copqa.models import Answer, Citation, ScoredChunk
+from copqa.sentences import (
+    Sentence,
+    answer_sentences,
+    best_match,
+    passage_sentences,
+    word_overlap,
+)
 
 NOT_COVERED = "The community's knowledge doesn't cover this yet."
+OPENER_DISCOUNT = 0.9  # the opening post states the problem; the replies hold the answer
+SELECTION_WINDOW = 0.2  # sentences this far below the best one still join the answer
 
 
 class Answerer(Protocol):
     def answer(self, question: str, passages: list[ScoredChunk]) -> Answer: ...
 
 
-class PassageAnswerer:
-    """Answers with the best passage itself, and cites every retrieved passage in rank order."""
+@dataclass(frozen=True)
+class Calibration:
+    """Logistic confidence from the best sentence's and the best passage's similarity.
+
+    Fitted on ../shared/eval/clapnq (see `eval/calibrate.py`); `threshold` is the
+    confidence below which copqa abstains.
+    """
+
+    sentence_weight: float = 14.0
+    passage_weight: float = 6.0
+    bias: float = -10.5
+    threshold: float = 0.5
+
+    def confidence(self, sentence_score: float, passage_score: float) -> float:
+        z = self.sentence_weight * sentence_score + self.passage_weight * passage_score + self.bias
+        return 1.0 / (1.0 + math.exp(-z))
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    passage: int  # index in the passages list
+    sentence: Sentence
+    score: float
+
+
+class ExtractiveAnswerer:
+    """Quotes the most relevant, non-redundant sentences of the top passages, each with its `[n]`."""
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        calibration: Calibration | None = None,
+        max_sentences: int = 3,
+        max_words: int = 90,
+        redundancy: float = 0.85,
+    ) -> None:
+        self._embedder = embedder
+        self.calibration = calibration or Calibration()
+        self._max_sentences = max_sentences
+        self._max_words = max_words
+        self._redundancy = redundancy
 
     def answer(self, question: str, passages: list[ScoredChunk]) -> Answer:
-        if not passages:
-            return Answer(question=question, answer=NOT_COVERED, answered=False, confidence=0.0)
-        citations = tuple(
-            Citation(n=n, chunk=p.chunk, score=p.score) for n, p in enumerate(passages, start=1)
+        candidates, vectors = self._candidates(question, passages)
+        if not candidates:
+            return abstention(question, passages, 0.0)
+        best = max(candidates, key=lambda c: c.score)
+        confidence = self.calibration.confidence(best.score, passages[0].score)
+        if confidence < self.calibration.threshold:
+            return abstention(question, passages, confidence)
+        chosen = self._select(candidates, vectors)
+        return compose(
+            question, passages, [(c.passage, c.sentence.text) for c in chosen], confidence
         )
-        return Answer(
-            question=question,
-            answer=f"{passages[0].chunk.text} [1]",
-            answered=True,
-            confidence=passages[0].score,
-            citations=citations,
-            retrieved=tuple(passages),
+
+    def best_sentence_score(self, question: str, passages: list[ScoredChunk]) -> float:
+        """The calibration's first signal: how well the best sentence matches the question."""
+        candidates, _ = self._candidates(question, passages)
+        return max((c.score for c in candidates), default=0.0)
+
+    def _candidates(
+        self, question: str, passages: list[ScoredChunk]
+    ) -> tuple[list[_Candidate], np.ndarray]:
+        # A question does not answer a question, however alike the two are.
+        sentences = [
+            (i, s)
+            for i, p in enumerate(passages)
+            for s in passage_sentences(p.chunk)
+            if not s.text.endswith("?")
+        ]
+        if not sentences:
+            return [], np.zeros((0, 0))
+        # A sentence is scored with its section's heading, which says what it is about.
+        texts = [_in_context(passages[i].chunk.heading, s.text) for i, s in sentences]
+        vectors = self._embedder.embed([question, *texts])
+        scores = vectors[1:] @ vectors[0]
+        candidates = [
+            _Candidate(i, s, float(score) * (OPENER_DISCOUNT if s.opener else 1.0))
+            for (i, s), score in zip(sentences, scores, strict=True)
+        ]
+        return candidates, vectors[1:]
+
+    def _select(self, candidates: list[_Candidate], vectors: np.ndarray) -> list[_Candidate]:
+        order = sorted(range(len(candidates)), key=lambda i: -candidates[i].score)
+        best = candidates[order[0]].score
+        chosen: list[int] = []
+        words = 0
+        for i in order:
+            candidate = candidates[i]
+            if chosen and (
+                candidate.score < best - SELECTION_WINDOW or len(chosen) == self._max_sentences
+            ):
+                break
+            if any(float(vectors[i] @ vectors[j]) > self._redundancy for j in chosen):
+                continue
+            length = len(candidate.sentence.text.split())
+            if chosen and words + length > self._max_words:
+                continue
+            chosen.append(i)
+            words += length
+        # Readable order: by passage rank, then as the sentences stand in their passage.
+        picked = [candidates[i] for i in chosen]
+        return sorted(picked, key=lambda c: (c.passage, c.sentence.position))
+
+
+def compose(
+    question: str,
+    passages: list[ScoredChunk],
+    claims: Sequence[tuple[int, str]],
+    confidence: float,
+) -> Answer:
+    """An answer from (passage index, sentence) claims: citations numbered by first use."""
+    numbers: dict[int, int] = {}
+    lines = []
+    for passage, text in claims:
+        n = numbers.setdefault(passage, len(numbers) + 1)
+        lines.append(_cite(text, n))
+    citations = tuple(
+        Citation(n=n, chunk=passages[i].chunk, score=passages[i].score) for i, n in numbers.items()
+    )
+    return Answer(
+        question=question,
+        answer=" ".join(lines),
+        answered=True,
+        confidence=confidence,
+        citations=citations,
+        retrieved=tuple(passages),
+    )
+
+
+def abstention(question: str, passages: list[ScoredChunk], confidence: float) -> Answer:
+    """The honest answer: not covered, and where the nearest discussions are."""
+    closest = []
+    for passage in passages[:3]:
+        chunk = passage.chunk
+        where = ", ".join(
+            p for p in (chunk.channel or chunk.path.rsplit("/", 1)[-1], _day(chunk.created_at)) if p
         )
+        closest.append(f"- {chunk.title} ({where})" if where else f"- {chunk.title}")
+    text = NOT_COVERED
+    if closest:
+        text += " The closest discussions:\n" + "\n".join(closest)
+    return Answer(
+        question=question,
+        answer=text,
+        answered=False,
+        confidence=confidence,
+        retrieved=tuple(passages),
+    )
+
+
+class CitationChecker:
+    """Keeps an answer honest: valid numbers only, each sentence checked against its source."""
+
+    def __init__(self, embedder: Embedder, min_similarity: float = 0.6, min_overlap: float = 0.5):
+        self._embedder = embedder
+        self._min_similarity = min_similarity
+        self._min_overlap = min_overlap
+
+    def check(
+        self, question: str, text: str, passages: list[ScoredChunk], confidence: float
+    ) -> Answer:
+        """Rebuild an answer from raw text with `[n]` markers (1-based passage numbers)."""
+        claims: list[tuple[int, str]] = []
+        unsupported: list[str] = []
+        for sentence, numbers in answer_sentences(text):
+            valid = [n for n in numbers if 1 <= n <= len(passages)]
+            cited = next((n for n in valid if self._supports(sentence, passages[n - 1])), None)
+            if cited is None:
+                unsupported.append(sentence)
+            else:
+                claims.append((cited - 1, sentence))
+        if not claims:
+            return abstention(question, passages, confidence)
+        answer = compose(question, passages, claims, confidence)
+        return dataclasses.replace(answer, unsupported=tuple(unsupported))
+
+    def _supports(self, claim: str, passage: ScoredChunk) -> bool:
+        if word_overlap(claim, passage.chunk.text) >= self._min_overlap:
+            return True
+        sources = [s.text for s in passage_sentences(passage.chunk, min_words=1)]
+        vectors = self._embedder.embed([claim, *sources])
+        return best_match(vectors[0], vectors[1:]) >= self._min_similarity
+
+
+def _cite(sentence: str, n: int) -> str:
+    """`Set it to 65%.` -> `Set it to 65% [1].`: the marker sits inside the sentence."""
+    body = sentence.rstrip()
+    if body[-1:] in ".!?":
+        return f"{body[:-1]} [{n}]{body[-1]}"
+    return f"{body} [{n}]"
+
+
+def _in_context(heading: str, sentence: str) -> str:
+    section = heading.rsplit(" / ", 1)[-1]
+    return f"{section}: {sentence}" if section else sentence
+
+
+def _day(epoch: int | None) -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime(epoch)) if epoch else ""

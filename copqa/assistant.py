@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
-from copqa.answering import Answerer, PassageAnswerer
+import dataclasses
+from collections.abc import Sequence
+
+from copqa.answering import Answerer, Calibration, CitationChecker, ExtractiveAnswerer
 from copqa.embedding import Embedder
+from copqa.experts import ExpertFinder
 from copqa.models import Answer
-from copqa.retrieval import DenseRetriever, Retriever
+from copqa.retrieval import (
+    NO_FILTER,
+    DenseRetriever,
+    HybridRetriever,
+    KeywordRetriever,
+    Retriever,
+    SearchFilter,
+)
 from copqa.settings import Settings
 from copqa.store import Store
+
+FOLLOW_UP_WORDS = 8  # a question this short after another one leans on it ("and on Windows?")
 
 
 class Assistant:
@@ -18,12 +31,14 @@ class Assistant:
         store: Store,
         retriever: Retriever,
         answerer: Answerer,
+        experts: ExpertFinder | None = None,
     ) -> None:
         self.settings = settings
         self.embedder = embedder
         self.store = store
-        self._retriever = retriever
-        self._answerer = answerer
+        self.retriever = retriever
+        self.answerer = answerer
+        self._experts = experts or ExpertFinder()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Assistant:
@@ -31,11 +46,62 @@ class Assistant:
             settings.embedding.resolved_model_path(), batch_size=settings.embedding.batch_size
         )
         store = Store(settings.home, embedder.identity, embedder.dimension)
-        return cls(settings, embedder, store, DenseRetriever(store, embedder), PassageAnswerer())
+        return cls(
+            settings,
+            embedder,
+            store,
+            build_retriever(settings, store, embedder),
+            build_answerer(settings, embedder),
+        )
 
-    def ask(self, question: str, k: int | None = None) -> Answer:
-        passages = self._retriever.retrieve(question, k or self.settings.retrieval.top_k)
-        return self._answerer.answer(question, passages)
+    def ask(
+        self,
+        question: str,
+        k: int | None = None,
+        history: Sequence[str] = (),
+        where: SearchFilter = NO_FILTER,
+    ) -> Answer:
+        """Answer a question; `history` holds the conversation's earlier questions."""
+        query = retrieval_query(question, history)
+        passages = self.retriever.retrieve(query, k or self.settings.retrieval.top_k, where)
+        answer = self.answerer.answer(question, passages)
+        return dataclasses.replace(answer, experts=self._experts.find(passages))
 
     def close(self) -> None:
         self.store.close()
+
+
+def retrieval_query(question: str, history: Sequence[str]) -> str:
+    """A short follow-up is searched together with the question it follows."""
+    if history and len(question.split()) <= FOLLOW_UP_WORDS:
+        return f"{history[-1]} {question}"
+    return question
+
+
+def build_retriever(settings: Settings, store: Store, embedder: Embedder) -> Retriever:
+    options = settings.retrieval
+    if options.mode == "dense":
+        return DenseRetriever(store, embedder)
+    if options.mode == "keyword":
+        return KeywordRetriever(store)
+    return HybridRetriever(
+        store,
+        embedder,
+        dense_weight=options.dense_weight,
+        keyword_weight=options.keyword_weight,
+        pool=options.pool,
+        per_document=options.per_document,
+        fusion=options.fusion,
+    )
+
+
+def build_answerer(settings: Settings, embedder: Embedder) -> Answerer:
+    calibration = dataclasses.replace(Calibration(), threshold=settings.answer.abstain_below)
+    extractive = ExtractiveAnswerer(
+        embedder, calibration, max_sentences=settings.answer.max_sentences
+    )
+    if settings.llm.provider == "none":
+        return extractive
+    from copqa.llm import LLMAnswerer, build_llm
+
+    return LLMAnswerer(build_llm(settings.llm), CitationChecker(embedder), extractive)

@@ -108,6 +108,13 @@ class Catalog:
         else:
             self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
+    def generation(self) -> int:
+        """A counter that moves on with every change of the stored chunks."""
+        return int(self.get_meta("generation") or 0)
+
+    def bump_generation(self) -> None:
+        self.set_meta("generation", str(self.generation() + 1))
+
     # --- sources and documents ---------------------------------------------------
     def upsert_source(self, source: SourceRecord) -> None:
         now = int(time.time())
@@ -192,10 +199,14 @@ class Catalog:
             batch = wanted[start : start + 500]
             marks = ",".join("?" * len(batch))
             rows = self._db.execute(
-                f"SELECT id, author_name, created_at, url FROM posts WHERE id IN ({marks})", batch
+                "SELECT id, author_name, created_at, url, seq = 0, is_bot, accepted "
+                f"FROM posts WHERE id IN ({marks})",
+                batch,
             )
-            for row in rows:
-                found[row[0]] = PostRef(*row)
+            for pid, name, created, url, opener, bot, accepted in rows:
+                found[pid] = PostRef(
+                    pid, name, created, url, bool(opener), bool(bot), bool(accepted)
+                )
         return found
 
     def iter_chunks(self, batch: int = 1000) -> Iterator[list[Chunk]]:
@@ -268,8 +279,16 @@ class Catalog:
             "accepted, score FROM posts WHERE document_id = ? ORDER BY seq",
             (document_id,),
         )
+        doc_id, kind, title, path, url, channel, author, created_at = row[1:]
         return row[0], Document(
-            *row[1:],
+            doc_id,
+            kind,
+            title,
+            path,
+            url,
+            channel,
+            author,
+            created_at,
             posts=tuple(
                 Post(pid, aid, name, text, created, url, reply, bool(bot), bool(acc), score)
                 for pid, aid, name, text, created, url, reply, bot, acc, score in posts

@@ -7,6 +7,7 @@ import json
 import sys
 import time
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from copqa.offline import enforce_offline
@@ -16,6 +17,7 @@ enforce_offline()
 from copqa.assistant import Assistant  # noqa: E402  (after the offline variables)
 from copqa.errors import CopqaError  # noqa: E402
 from copqa.models import Answer, Chunk, Citation, ScoredChunk  # noqa: E402
+from copqa.retrieval import SearchFilter  # noqa: E402
 from copqa.settings import Settings  # noqa: E402
 
 EXAMPLES = """examples:
@@ -67,6 +69,15 @@ def _parser() -> argparse.ArgumentParser:
     ask = commands.add_parser("ask", help="answer a question from the store")
     ask.add_argument("question", help='the question, or "-" to read one per line from stdin')
     ask.add_argument("-k", type=int, default=None, help="passages to retrieve")
+    ask.add_argument(
+        "--kind", action="append", default=[], help="only these source kinds (repeatable)"
+    )
+    ask.add_argument(
+        "--channel", action="append", default=[], help="only these channels (repeatable)"
+    )
+    ask.add_argument("--author", action="append", default=[], help="only passages by these members")
+    ask.add_argument("--since", help="only sources dated on or after YYYY-MM-DD")
+    ask.add_argument("--until", help="only sources dated on or before YYYY-MM-DD")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
     ask.set_defaults(run=_ask)
 
@@ -112,9 +123,16 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
     assistant = Assistant.from_settings(settings)
+    where = SearchFilter(
+        kinds=tuple(args.kind),
+        channels=tuple(args.channel),
+        authors=tuple(args.author),
+        since=_epoch(args.since),
+        until=_epoch(args.until, end_of_day=True),
+    )
     for question in _questions(args.question):
         started = time.perf_counter()
-        answer = assistant.ask(question, args.k)
+        answer = assistant.ask(question, args.k, where=where)
         if args.json:
             payload = answer_json(answer)
             payload["seconds"] = round(time.perf_counter() - started, 3)
@@ -175,10 +193,10 @@ def _members(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(listing, indent=2, ensure_ascii=False))
     else:
-        for m in listing:
+        for member in directory.members():
             print(
-                f"{m['name']}: {m['posts']} posts in {', '.join(m['channels']) or '-'}, "
-                f"{m['first_seen']} to {m['last_seen']}"
+                f"{member.name}: {member.posts} posts in {', '.join(member.channels) or '-'}, "
+                f"{_date(member.first_seen)} to {_date(member.last_seen)}"
             )
     return 0
 
@@ -220,6 +238,7 @@ def answer_json(answer: Answer) -> dict[str, object]:
         "citations": [_citation_json(c) for c in answer.citations],
         "retrieved": [_passage_json(p.chunk, p.score) for p in answer.retrieved],
         "experts": [{"name": e.name, "score": e.score, "why": e.why} for e in answer.experts],
+        "unsupported": list(answer.unsupported),
     }
 
 
@@ -264,6 +283,9 @@ def _answer_text(answer: Answer) -> str:
     lines = [answer.answer, ""]
     for citation in answer.citations:
         lines.append(f"[{citation.n}] {_source_line(ScoredChunk(citation.chunk, citation.score))}")
+    if answer.experts:
+        lines.append("Who to ask: " + "; ".join(f"{e.name} ({e.why})" for e in answer.experts))
+    lines.append(f"confidence {answer.confidence:.2f}")
     return "\n".join(lines)
 
 
@@ -274,6 +296,16 @@ def _source_line(passage: ScoredChunk) -> str:
         where += f" p. {chunk.page}"
     parts = [chunk.title, chunk.author, chunk.channel, _date(chunk.created_at), where]
     return " · ".join(p for p in parts if p) + f"  (score {passage.score:.2f})"
+
+
+def _epoch(day: str | None, end_of_day: bool = False) -> int | None:
+    if not day:
+        return None
+    try:
+        moment = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError as exc:
+        raise CopqaError(f"dates are YYYY-MM-DD, not {day!r}") from exc
+    return int(moment.timestamp()) + (86399 if end_of_day else 0)
 
 
 def _date(epoch: int | None) -> str:

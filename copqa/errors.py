@@ -4,6 +4,7 @@ CopqaError
 ├── ConfigError            a setting is missing or wrong
 ├── ModelMismatchError     the store was built with another embedding model
 ├── StoreError             the vector store or the catalog cannot be used
+├── LLMUnavailableError    the configured LLM did not answer
 └── UnreadableSourceError  a path given to ingest cannot be read at all
 """
 
@@ -21,6 +22,10 @@ class ModelMismatchError(CopqaError):
 
 
 class StoreError(CopqaError):
+    pass
+
+
+class LLMUnavailableError(CopqaError):
     pass
 
 

@@ -92,6 +92,9 @@ class PostRef:
     author_name: str
     created_at: int | None = None
     url: str = ""
+    opener: bool = False  # the post that opened the thread: the asker, usually
+    is_bot: bool = False
+    accepted: bool = False
 
 
 @dataclass(frozen=True)
@@ -165,3 +168,4 @@ class Answer:
     citations: tuple[Citation, ...] = ()
     retrieved: tuple[ScoredChunk, ...] = ()
     experts: tuple[Expert, ...] = field(default_factory=tuple)
+    unsupported: tuple[str, ...] = ()  # sentences dropped for lack of support in their source

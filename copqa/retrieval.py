@@ -1,16 +1,70 @@
-"""Finding the passages that answer a question."""
+"""Finding the passages that answer a question: dense, keyword (BM25) and their fusion.
+
+Dense retrieval matches meaning ("my print peels off the bed" finds "first-layer
+adhesion"); BM25 matches exact terms (`R_CheckUserInterrupt`, `E0425`).
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from copqa.embedding import Embedder
-from copqa.models import ScoredChunk
+from copqa.models import Chunk, ScoredChunk
 from copqa.store import Store
+
+RRF_K = 60  # the constant of Cormack et al.; dampens the weight of the very top ranks
+
+
+@dataclass(frozen=True)
+class SearchFilter:
+    """Restricts retrieval to some sources; every empty field means "any"."""
+
+    kinds: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    since: int | None = None  # epoch seconds, inclusive
+    until: int | None = None
+
+    def chroma_where(self) -> dict | None:
+        clauses: list[dict] = []
+        for key, values in (
+            ("kind", self.kinds),
+            ("channel", self.channels),
+            ("author", self.authors),
+        ):
+            if values:
+                clauses.append({key: {"$in": list(values)}})
+        if self.since is not None:
+            clauses.append({"created_at": {"$gte": self.since}})
+        if self.until is not None:
+            clauses.append({"created_at": {"$lte": self.until}})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def admits(self, chunk: Chunk) -> bool:
+        if self.kinds and chunk.kind not in self.kinds:
+            return False
+        if self.channels and chunk.channel not in self.channels:
+            return False
+        if self.authors and chunk.author not in self.authors:
+            return False
+        created = chunk.created_at
+        if self.since is not None and (created is None or created < self.since):
+            return False
+        return not (self.until is not None and (created is None or created > self.until))
+
+
+NO_FILTER = SearchFilter()
 
 
 class Retriever(Protocol):
-    def retrieve(self, question: str, k: int) -> list[ScoredChunk]: ...
+    def retrieve(
+        self, question: str, k: int, where: SearchFilter = NO_FILTER
+    ) -> list[ScoredChunk]: ...
 
 
 class DenseRetriever:
@@ -20,5 +74,111 @@ class DenseRetriever:
         self._store = store
         self._embedder = embedder
 
-    def retrieve(self, question: str, k: int) -> list[ScoredChunk]:
-        return self._store.search(self._embedder.embed_query(question), k)
+    def retrieve(self, question: str, k: int, where: SearchFilter = NO_FILTER) -> list[ScoredChunk]:
+        return self._store.search(self._embedder.embed_query(question), k, where.chroma_where())
+
+
+class KeywordRetriever:
+    """Best BM25 matches; filters are applied to a larger pool, as BM25 cannot pre-filter."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def retrieve(self, question: str, k: int, where: SearchFilter = NO_FILTER) -> list[ScoredChunk]:
+        pool = k if where == NO_FILTER else k * 10
+        hits = self._store.chunks(self._store.keyword_index().search(question, pool))
+        return [h for h in hits if where.admits(h.chunk)][:k]
+
+
+class HybridRetriever:
+    """Dense and keyword results fused: by score (default) or by weighted reciprocal rank.
+
+    Score fusion adds to each candidate's cosine similarity a small share of its BM25
+    score relative to the query's best: exact terms break near-ties between passages
+    that mean much the same. On StackFAQ and ClapNQ it beat both retrievers alone,
+    where reciprocal rank fusion fell below dense retrieval (see the README's table).
+
+    The fused list keeps at most `per_document` chunks of one thread or file, so one long
+    discussion cannot crowd out the rest, and of two near-identical passages keeps the
+    newer one. Scores are cosine similarities to the question (comparable across
+    questions, which abstention needs); the order is the fused one.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder,
+        dense_weight: float = 1.0,
+        keyword_weight: float = 1.0,
+        pool: int = 30,
+        per_document: int = 2,
+        fusion: str = "score",
+    ) -> None:
+        self.fusion = fusion
+        self._store = store
+        self._embedder = embedder
+        self._keyword = KeywordRetriever(store)
+        self.dense_weight = dense_weight
+        self.keyword_weight = keyword_weight
+        self.pool = pool
+        self.per_document = per_document
+
+    def retrieve(self, question: str, k: int, where: SearchFilter = NO_FILTER) -> list[ScoredChunk]:
+        depth = max(self.pool, k * 3)
+        vector = self._embedder.embed_query(question)
+        dense = self._store.search(vector, depth, where.chroma_where())
+        keyword = self._keyword.retrieve(question, depth, where)
+        chunks = {h.chunk.id: h.chunk for h in [*dense, *keyword]}
+        similarity = {h.chunk.id: h.score for h in dense}
+        similarity.update(
+            self._store.similarities(vector, [cid for cid in chunks if cid not in similarity])
+        )
+        fused = self._fuse(dense, keyword, similarity)
+        ordered = sorted(fused, key=lambda cid: (-fused[cid], -(chunks[cid].created_at or 0)))
+        selected = _diverse([chunks[cid] for cid in ordered], k, self.per_document)
+        return [ScoredChunk(c, similarity.get(c.id, 0.0)) for c in selected]
+
+    def _fuse(
+        self, dense: list[ScoredChunk], keyword: list[ScoredChunk], similarity: dict[str, float]
+    ) -> dict[str, float]:
+        if self.fusion == "rrf":
+            fused: dict[str, float] = {}
+            for weight, ranking in ((self.dense_weight, dense), (self.keyword_weight, keyword)):
+                for rank, hit in enumerate(ranking):
+                    fused[hit.chunk.id] = fused.get(hit.chunk.id, 0.0) + weight / (RRF_K + rank + 1)
+            return fused
+        # Score fusion: cosine similarity, nudged by BM25 relative to the query's best match.
+        best = max((h.score for h in keyword), default=0.0) or 1.0
+        bm25 = {h.chunk.id: h.score / best for h in keyword}
+        return {
+            cid: self.dense_weight * sim + self.keyword_weight * bm25.get(cid, 0.0)
+            for cid, sim in similarity.items()
+        }
+
+
+def _diverse(candidates: Sequence[Chunk], k: int, per_document: int) -> list[Chunk]:
+    chosen: list[Chunk] = []
+    per_doc: dict[str, int] = {}
+    for chunk in candidates:
+        if per_doc.get(chunk.document_id, 0) >= per_document:
+            continue
+        twin = next((c for c in chosen if _near_duplicate(c, chunk)), None)
+        if twin is not None:
+            if (chunk.created_at or 0) > (twin.created_at or 0):
+                chosen[chosen.index(twin)] = chunk  # the newer of two copies wins
+            continue
+        chosen.append(chunk)
+        per_doc[chunk.document_id] = per_doc.get(chunk.document_id, 0) + 1
+        if len(chosen) == k:
+            break
+    return chosen
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _near_duplicate(a: Chunk, b: Chunk) -> bool:
+    words_a, words_b = set(_WORD.findall(a.text.lower())), set(_WORD.findall(b.text.lower()))
+    if not words_a or not words_b:
+        return False
+    return len(words_a & words_b) / len(words_a | words_b) >= 0.85

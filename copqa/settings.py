@@ -6,6 +6,7 @@ Nested groups use a double underscore: `COPQA_INGEST__CHUNK_SIZE=200`.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -75,6 +76,52 @@ class MemberSettings(BaseModel):
 
 class RetrievalSettings(BaseModel):
     top_k: int = Field(default=5, ge=1, description="Passages returned for a question.")
+    mode: Literal["hybrid", "dense", "keyword"] = Field(
+        default="hybrid", description="Dense embeddings, BM25 keywords, or both fused."
+    )
+    fusion: Literal["score", "rrf"] = Field(
+        default="score",
+        description="score: cosine similarity plus keyword_weight x BM25 relative to the best "
+        "match (measured best on StackFAQ and ClapNQ); rrf: weighted reciprocal rank fusion.",
+    )
+    dense_weight: float = Field(
+        default=1.0, ge=0, description="Weight of the dense side in the fusion."
+    )
+    keyword_weight: float = Field(
+        default=0.1, ge=0, description="Weight of the BM25 side in the fusion (about 1.0 with rrf)."
+    )
+    pool: int = Field(default=30, ge=1, description="Candidates each retriever gives the fusion.")
+    per_document: int = Field(
+        default=2, ge=1, description="Passages of one thread or file at most."
+    )
+
+
+class AnswerSettings(BaseModel):
+    abstain_below: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Confidence under which copqa says the knowledge does not cover the question.",
+    )
+    max_sentences: int = Field(
+        default=3, ge=1, description="Sentences the extractive answer quotes at most."
+    )
+
+
+class LLMSettings(BaseModel):
+    provider: Literal["none", "openai", "ollama"] = Field(
+        default="none",
+        description="none: the extractive answerer; openai: any OpenAI-compatible server; ollama.",
+    )
+    base_url: str = Field(
+        default="", description="e.g. http://127.0.0.1:8080/v1 for llama.cpp's server."
+    )
+    model: str = Field(default="", description="Model name the server knows.")
+    api_key: str = Field(default="", description="Key for servers that need one.")
+    temperature: float = Field(default=0.1, ge=0)
+    max_tokens: int = Field(default=400, ge=16)
+    context_window: int = Field(default=8192, ge=512)
+    timeout: float = Field(default=120.0, gt=0, description="Seconds to wait for the server.")
 
 
 class Settings(BaseSettings):
@@ -90,5 +137,7 @@ class Settings(BaseSettings):
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
     sources: SourceLinkSettings = Field(default_factory=SourceLinkSettings)
     members: MemberSettings = Field(default_factory=MemberSettings)

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from copqa.catalog import Catalog, CatalogCounts, SourceRecord
+from copqa.keyword_index import KeywordIndex, keyword_text
 from copqa.models import Chunk, Document, PostRef, ScoredChunk
 from copqa.vector_store import ChromaVectors
 
@@ -42,6 +43,7 @@ class Store:
         self.model_identity = model_identity
         self.catalog = Catalog(home / "catalog.sqlite3")
         self.vectors = ChromaVectors(home / "chroma", model_identity, dimension)
+        self._keywords: KeywordIndex | None = None
 
     def close(self) -> None:
         self.catalog.close()
@@ -78,18 +80,21 @@ class Store:
             self.catalog.upsert_source(source)
             for item in prepared:
                 self.catalog.write_document(source.id, item.document, item.chunks)
+            self.catalog.bump_generation()
 
     def delete_documents(self, document_ids: Sequence[str]) -> None:
         self.vectors.delete([cid for d in document_ids for cid in self.catalog.chunk_ids(d)])
         with self.catalog.transaction():
             for document_id in document_ids:
                 self.catalog.delete_document(document_id)
+            self.catalog.bump_generation()
 
     def delete_source(self, source_id: str) -> None:
         document_ids = list(self.catalog.document_hashes(source_id))
         self.vectors.delete([cid for d in document_ids for cid in self.catalog.chunk_ids(d)])
         with self.catalog.transaction():
             self.catalog.delete_source(source_id)
+            self.catalog.bump_generation()
 
     def reconcile(self, embed: Callable[[list[str]], np.ndarray] | None = None) -> int:
         """Drop vectors the catalog does not know; with `embed`, restore missing ones.
@@ -109,10 +114,31 @@ class Store:
             return len(orphans) + len(missing)
         return len(orphans)
 
+    def keyword_index(self) -> KeywordIndex:
+        """The BM25 index, brought up to date with the catalog when it has moved on."""
+        generation = self.catalog.generation()
+        if self._keywords is not None and self._keywords.generation == generation:
+            return self._keywords
+        folder = self.home / "keyword"
+        index = KeywordIndex.load(folder)
+        if index is None or index.generation != generation:
+            texts = ((c.id, keyword_text(c)) for b in self.catalog.iter_chunks() for c in b)
+            index = KeywordIndex.build(texts, generation)
+            index.save(folder)
+        self._keywords = index
+        return index
+
     # --- reading ----------------------------------------------------------------------
     def search(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[ScoredChunk]:
         """Nearest chunks, their texts read from the catalog (a deleted chunk never shows)."""
-        hits = self.vectors.query(vector, k, where)
+        return self.chunks(self.vectors.query(vector, k, where))
+
+    def similarities(self, vector: np.ndarray, ids: Sequence[str]) -> dict[str, float]:
+        """Cosine similarity of stored chunks to a unit vector."""
+        return {cid: float(v @ vector) for cid, v in self.vectors.vectors(ids).items()}
+
+    def chunks(self, hits: Sequence[tuple[str, float]]) -> list[ScoredChunk]:
+        """Scored chunk ids as chunks with their posts; ids no longer stored are left out."""
         chunks = self.catalog.chunks_by_id(cid for cid, _ in hits)
         refs = self.catalog.post_refs(pid for c in chunks.values() for pid in c.post_ids)
         return [
@@ -125,12 +151,16 @@ class Store:
         return self.catalog.counts()
 
 
-TITLE_CHARS = 100  # ~25 word pieces: with a 200-piece chunk, within the model's 256
+# ~25 and ~15 word pieces: with a 200-piece chunk, within the model's 256.
+TITLE_CHARS = 100
+SECTION_CHARS = 60
 
 
 def embedding_text(chunk: Chunk) -> str:
-    """What the model reads for a chunk: its (shortened) title for context, then its text."""
-    return f"{chunk.title[:TITLE_CHARS]}\n{chunk.text}" if chunk.title else chunk.text
+    """What the model reads for a chunk: title and section for context, then its text."""
+    section = chunk.heading.rsplit(" / ", 1)[-1][:SECTION_CHARS]
+    context = [chunk.title[:TITLE_CHARS], section if section != chunk.title else ""]
+    return "\n".join([*(c for c in context if c), chunk.text])
 
 
 def _with_posts(chunk: Chunk, refs: dict[str, PostRef]) -> Chunk:

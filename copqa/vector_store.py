@@ -68,6 +68,16 @@ class ChromaVectors:
             offset += page
         return found
 
+    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        if not ids:
+            return {}
+        found = self._collection.get(ids=list(ids), include=["embeddings"])
+        embeddings = found["embeddings"] if found["embeddings"] is not None else []
+        return {
+            cid: np.asarray(v, dtype=np.float32)
+            for cid, v in zip(found["ids"], embeddings, strict=True)
+        }
+
     def count(self) -> int:
         return self._collection.count()
 

@@ -86,6 +86,8 @@ class IngestPipeline:
                         self._ingest_source(found, uploader, prune, report, progress)
             if prune:
                 report.removed += self._prune_missing(roots)
+            if report.added or report.updated or report.removed:
+                self._store.keyword_index()  # rebuilt now, not on the next question
             report.seconds = time.perf_counter() - started
             self._store.catalog.finish_run(run_id, report.to_json())
         return report

@@ -165,3 +165,26 @@ def test_documents_without_words_make_no_chunks(embedder) -> None:
 
 def _paths(store: Store) -> list[str]:
     return [c.path for c in store.catalog.chunks_by_id(store.catalog.all_chunk_ids()).values()]
+
+
+def test_pasted_logs_are_indexed_only_in_part(embedder) -> None:
+    log = "ERROR sprout[1234]: SIP 408 timeout on trunk 3 " * 400  # ~19k characters
+    posts = (
+        Post(
+            id="q",
+            author_id="u1",
+            author_name="Ann",
+            text="Calls fail after an hour, log below:\n" + log,
+        ),
+        Post(
+            id="a",
+            author_id="u2",
+            author_name="Bo",
+            text="Raise the session timer to 1800 seconds.",
+        ),
+    )
+    thread = Document(id="t", kind="mbox", title="calls fail", posts=posts)
+    chunks = Chunker(embedder.tokenize, 200, 30, max_post_chars=2000).chunk(thread, "s")
+    indexed = sum(len(c.text) for c in chunks if c.post_ids == ("q",))
+    assert 2000 <= indexed < 2600
+    assert chunks[-1].text.endswith("Raise the session timer to 1800 seconds.")

@@ -1,0 +1,92 @@
+"""The keyword index: BM25 over every chunk (bm25s, through llama-index's BM25 retriever).
+
+It catches what embeddings miss: exact terms, error codes, function and package names.
+Derived from the catalog and rebuilt whole when the catalog changes (bm25s has no
+incremental update); each build records the catalog generation it reflects.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from copqa.models import Chunk
+
+_GENERATION_FILE = "copqa_generation.json"
+
+
+class KeywordIndex:
+    """BM25 scores of chunks for a query; empty when the store holds nothing."""
+
+    def __init__(self, retriever: object | None, generation: int) -> None:
+        self._retriever = retriever
+        self.generation = generation
+
+    @classmethod
+    def build(cls, chunks: Iterable[tuple[str, str]], generation: int) -> KeywordIndex:
+        """Index (chunk id, text) pairs."""
+        import Stemmer
+        from llama_index.core.schema import BaseNode, TextNode
+        from llama_index.retrievers.bm25 import BM25Retriever
+
+        nodes: list[BaseNode] = [TextNode(id_=chunk_id, text=text) for chunk_id, text in chunks]
+        if not nodes:
+            return cls(None, generation)
+        # bm25s warns through logging when k exceeds the corpus; k is capped per query instead.
+        logging.getLogger("llama_index.retrievers.bm25").setLevel(logging.ERROR)
+        retriever = BM25Retriever.from_defaults(
+            nodes=nodes, stemmer=Stemmer.Stemmer("english"), language="en"
+        )
+        return cls(retriever, generation)
+
+    @classmethod
+    def load(cls, folder: Path) -> KeywordIndex | None:
+        """The index saved in `folder`, or None when there is none (or it is unreadable)."""
+        marker = folder / _GENERATION_FILE
+        if not marker.is_file():
+            return None
+        generation = int(json.loads(marker.read_text())["generation"])
+        if not (folder / "params.index.json").is_file():
+            return cls(None, generation)
+        from llama_index.retrievers.bm25 import BM25Retriever
+
+        logging.getLogger("llama_index.retrievers.bm25").setLevel(logging.ERROR)
+        try:
+            retriever = BM25Retriever.from_persist_dir(str(folder), show_progress=False)
+        except (OSError, ValueError, KeyError):
+            return None
+        return cls(retriever, generation)
+
+    def save(self, folder: Path) -> None:
+        """Write to a new folder, then swap it in, so a reader never sees half an index."""
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".keyword-", dir=folder.parent))
+        if self._retriever is not None:
+            self._retriever.persist(str(staging))  # type: ignore[attr-defined]
+        (staging / _GENERATION_FILE).write_text(json.dumps({"generation": self.generation}))
+        retired = folder.with_name(f".retired-{os.getpid()}-{folder.name}")
+        if folder.exists():
+            folder.rename(retired)
+        staging.rename(folder)
+        shutil.rmtree(retired, ignore_errors=True)
+
+    def search(self, query: str, k: int) -> list[tuple[str, float]]:
+        """Up to k chunk ids with a positive BM25 score, best first."""
+        if self._retriever is None or k <= 0:
+            return []
+        from llama_index.core.schema import QueryBundle
+
+        size = int(self._retriever.bm25.scores.get("num_docs", 0))  # type: ignore[attr-defined]
+        self._retriever.similarity_top_k = min(k, size)  # type: ignore[attr-defined]
+        hits = self._retriever.retrieve(QueryBundle(query))  # type: ignore[attr-defined]
+        return [(hit.node.node_id, float(hit.score)) for hit in hits if (hit.score or 0) > 0]
+
+
+def keyword_text(chunk: Chunk) -> str:
+    """What BM25 indexes for a chunk: title (often the question itself), section and text."""
+    return "\n".join(part for part in (chunk.title, chunk.heading, chunk.text) if part)

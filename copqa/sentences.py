@@ -1,0 +1,175 @@
+"""Cutting passages and answers into sentences, and scoring how well one supports another."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from copqa.models import Chunk
+
+# "Name (2025-03-06): " opens each post inside a discussion chunk.
+POST_HEADER = re.compile(r"^(?P<author>[^\n():]{1,80}) \((?P<day>\d{4}-\d{2}-\d{2}|undated)\): ")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'“(\[]?[A-Z0-9@#])")
+_CITATION = re.compile(r"\s*\[(\d+)\]")
+_WORD = re.compile(r"\w+", re.UNICODE)
+_STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "for",
+        "with",
+        "by",
+        "from",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "as",
+        "if",
+        "then",
+        "so",
+        "not",
+        "no",
+        "do",
+        "does",
+        "did",
+        "you",
+        "your",
+        "we",
+        "our",
+        "they",
+        "their",
+        "i",
+        "he",
+        "she",
+        "him",
+        "her",
+        "what",
+        "which",
+        "who",
+        "how",
+        "when",
+        "where",
+        "why",
+        "can",
+        "could",
+        "should",
+        "would",
+        "will",
+        "may",
+        "might",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str
+    position: int  # order within its passage
+    author: str = ""
+    opener: bool = False  # written in the post that opened the thread (the asker's)
+
+
+def passage_sentences(chunk: Chunk, min_words: int = 4) -> list[Sentence]:
+    """A passage's sentences, each post's header removed but its author kept."""
+    found: list[Sentence] = []
+    author = chunk.author
+    posts_seen = 0
+    opens_thread = bool(chunk.thread_id) and chunk.id.endswith(":0")
+    for line in _unwrapped_lines(chunk.text):
+        header = POST_HEADER.match(line)
+        if header:
+            author = header.group("author")
+            line = line[header.end() :]
+            posts_seen += 1
+        opener = opens_thread and posts_seen == 1
+        line = _table_row(line.strip())
+        for piece in _SENTENCE_END.split(line):
+            piece = piece.strip()
+            if len(piece.split()) >= min_words:
+                found.append(Sentence(piece, len(found), author, opener))
+    return found
+
+
+_NEW_UNIT = re.compile(
+    r"^(\s*([-*+>|#]|\d+[.)])\s?|[^\n():]{1,80} \((\d{4}-\d{2}-\d{2}|undated)\): )"
+)
+
+
+def _unwrapped_lines(text: str) -> list[str]:
+    """Lines as written, with hard-wrapped paragraph lines joined back together.
+
+    A list item, table row, heading, quote or post header starts a line of its own.
+    """
+    lines: list[str] = []
+    joinable = False
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            joinable = False
+            continue
+        if joinable and not _NEW_UNIT.match(line):
+            lines[-1] = f"{lines[-1]} {line}"
+        else:
+            lines.append(line)
+        joinable = not line.startswith(("|", "#"))
+    return lines
+
+
+def _table_row(line: str) -> str:
+    """A Markdown table row as a readable line: `| Keyholder | £55 |` -> `Keyholder: £55`."""
+    if not (line.startswith("|") and line.endswith("|")):
+        return line
+    cells = [cell.strip() for cell in line.strip("|").split("|")]
+    if all(set(cell) <= set("-: ") for cell in cells):
+        return ""  # the separator row
+    cells = [cell for cell in cells if cell]
+    return f"{cells[0]}: {', '.join(cells[1:])}" if len(cells) > 1 else "".join(cells)
+
+
+def answer_sentences(text: str) -> list[tuple[str, list[int]]]:
+    """An answer's sentences with the citation numbers each one carries."""
+    result = []
+    for line in text.splitlines():
+        for piece in _SENTENCE_END.split(line.strip()):
+            numbers = [int(n) for n in _CITATION.findall(piece)]
+            plain = _CITATION.sub("", piece).strip()
+            if plain:
+                result.append((plain, numbers))
+    return result
+
+
+def content_words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS}
+
+
+def word_overlap(claim: str, source: str) -> float:
+    """Share of the claim's content words that the source contains."""
+    claim_words = content_words(claim)
+    if not claim_words:
+        return 0.0
+    return len(claim_words & content_words(source)) / len(claim_words)
+
+
+def best_match(vector: np.ndarray, candidates: np.ndarray) -> float:
+    """Highest cosine similarity of a unit vector to rows of unit vectors (0 for none)."""
+    return float((candidates @ vector).max()) if len(candidates) else 0.0
