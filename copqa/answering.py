@@ -40,13 +40,14 @@ class Answerer(Protocol):
 class Calibration:
     """Logistic confidence from the best sentence's and the best passage's similarity.
 
-    Fitted on ../shared/eval/clapnq (see `eval/calibrate.py`); `threshold` is the
-    confidence below which copqa abstains.
+    Fitted on ../shared/eval/clapnq (`python -m eval.calibrate`, 303 questions, half of
+    them unanswerable); `threshold` is the confidence below which copqa abstains. At 0.5
+    it answered 82% of the answerable questions with 79% of its answers answerable.
     """
 
-    sentence_weight: float = 14.0
-    passage_weight: float = 6.0
-    bias: float = -10.5
+    sentence_weight: float = 8.6
+    passage_weight: float = 8.4
+    bias: float = -9.85
     threshold: float = 0.5
 
     def confidence(self, sentence_score: float, passage_score: float) -> float:

@@ -157,13 +157,18 @@ class Catalog:
             "INSERT OR REPLACE INTO posts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [_post_row(document.id, seq, post) for seq, post in enumerate(document.posts)],
         )
+        self.insert_chunks(chunks)
+
+    def insert_chunks(self, chunks: list[Chunk]) -> None:
+        """Add chunk rows (call inside `transaction`); an id `{document_id}:{n}` gives the order."""
         self._db.executemany(
             "INSERT INTO chunks VALUES (?, ?, ?, ?, ?)",
             [
-                (c.id, document.id, seq, c.text, json.dumps(c.metadata(), ensure_ascii=False))
-                for seq, c in enumerate(chunks)
+                (c.id, c.document_id, int(c.id.rsplit(":", 1)[1]), c.text,
+                 json.dumps(c.metadata(), ensure_ascii=False))
+                for c in chunks
             ],
-        )
+        )  # fmt: skip
 
     def delete_document(self, document_id: str) -> None:
         for table, column in (

@@ -67,7 +67,7 @@ class KeywordIndex:
         folder.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".keyword-", dir=folder.parent))
         if self._retriever is not None:
-            self._retriever.persist(str(staging))  # type: ignore[attr-defined]
+            self._retriever.persist(str(staging), show_progress=False)  # type: ignore[attr-defined]
         (staging / _GENERATION_FILE).write_text(json.dumps({"generation": self.generation}))
         retired = folder.with_name(f".retired-{os.getpid()}-{folder.name}")
         if folder.exists():

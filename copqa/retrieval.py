@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 from copqa.embedding import Embedder
 from copqa.models import Chunk, ScoredChunk
+from copqa.sentences import POST_HEADER
 from copqa.store import Store
 
 RRF_K = 60  # the constant of Cormack et al.; dampens the weight of the very top ranks
@@ -109,15 +110,15 @@ class HybridRetriever:
         store: Store,
         embedder: Embedder,
         dense_weight: float = 1.0,
-        keyword_weight: float = 1.0,
+        keyword_weight: float = 0.1,
         pool: int = 30,
         per_document: int = 2,
-        fusion: str = "score",
+        fusion: Literal["score", "rrf"] = "score",
     ) -> None:
-        self.fusion = fusion
         self._store = store
         self._embedder = embedder
         self._keyword = KeywordRetriever(store)
+        self.fusion = fusion
         self.dense_weight = dense_weight
         self.keyword_weight = keyword_weight
         self.pool = pool
@@ -164,8 +165,10 @@ def _diverse(candidates: Sequence[Chunk], k: int, per_document: int) -> list[Chu
             continue
         twin = next((c for c in chosen if _near_duplicate(c, chunk)), None)
         if twin is not None:
-            if (chunk.created_at or 0) > (twin.created_at or 0):
-                chosen[chosen.index(twin)] = chunk  # the newer of two copies wins
+            if (chunk.created_at or 0) > (twin.created_at or 0):  # the newer of two copies wins
+                chosen[chosen.index(twin)] = chunk
+                per_doc[twin.document_id] -= 1
+                per_doc[chunk.document_id] = per_doc.get(chunk.document_id, 0) + 1
             continue
         chosen.append(chunk)
         per_doc[chunk.document_id] = per_doc.get(chunk.document_id, 0) + 1
@@ -177,8 +180,14 @@ def _diverse(candidates: Sequence[Chunk], k: int, per_document: int) -> list[Chu
 _WORD = re.compile(r"\w+")
 
 
+def _words(chunk: Chunk) -> set[str]:
+    lines = (POST_HEADER.sub("", line) for line in chunk.text.lower().splitlines())
+    return {word for line in lines for word in _WORD.findall(line)}
+
+
 def _near_duplicate(a: Chunk, b: Chunk) -> bool:
-    words_a, words_b = set(_WORD.findall(a.text.lower())), set(_WORD.findall(b.text.lower()))
+    """The same words, whoever posted them when (a cross-post, a re-uploaded file)."""
+    words_a, words_b = _words(a), _words(b)
     if not words_a or not words_b:
         return False
     return len(words_a & words_b) / len(words_a | words_b) >= 0.85

@@ -138,3 +138,35 @@ def table(results: dict[str, dict[str, dict[str, float]]]) -> str:
                 f"{m['recall@100']:.4f} | {m['mrr@10']:.4f} | {m['ms_per_query']:.0f} |"
             )
     return "\n".join(lines)
+
+
+def main() -> None:
+    import argparse
+
+    from copqa.offline import enforce_offline
+
+    enforce_offline()
+    shared = Path(__file__).resolve().parents[2].parent / "shared/eval"
+    parser = argparse.ArgumentParser(
+        prog="python -m eval.retrieval",
+        description="dense, BM25 and hybrid retrieval side by side (default: ../shared/eval sets)",
+    )
+    parser.add_argument("beir", nargs="*", type=Path, help="BEIR folders")
+    parser.add_argument("--cases", type=Path, help="a cases file whose locators name corpus ids")
+    parser.add_argument("--corpus", type=Path, help="the corpus of --cases")
+    args = parser.parse_args()
+    sets = [load_beir(folder) for folder in args.beir]
+    if args.cases and args.corpus:
+        sets.append(load_case_passages(args.cases, args.corpus))
+    if not sets:
+        sets = [
+            load_beir(shared / "stackfaq"),
+            load_case_passages(shared / "clapnq/cases.jsonl", shared / "clapnq/corpus.jsonl"),
+        ]
+    settings = Settings()
+    embedder = Embedder(settings.embedding.resolved_model_path())
+    print(table({s.name: evaluate(s, embedder, settings) for s in sets}))
+
+
+if __name__ == "__main__":
+    main()

@@ -113,7 +113,7 @@ class IngestPipeline:
         stored = self._store.catalog.document_hashes(source.id)
         forgotten = self._store.catalog.forgotten()
         seen: set[str] = set()
-        batch = _Batch(self._embed_batch, lambda docs: self._write(source, docs), report, progress)
+        batch = _Batch(self._embed_batch, lambda docs: self.write(source, docs), report, progress)
         for item in found.loader.load(found.path):
             if isinstance(item, LoadFailure):
                 report.failed.append(item)
@@ -157,7 +157,8 @@ class IngestPipeline:
             f"too large: {size / 2**20:.1f} MB, the limit is {self._max_file_bytes / 2**20:.1f} MB"
         )
 
-    def _write(self, source: SourceRecord, documents: list[Document]) -> int:
+    def write(self, source: SourceRecord, documents: list[Document]) -> int:
+        """Chunk, embed and store documents of one source; returns the chunks written."""
         prepared = self.prepare(documents, source.id)
         self._store.write(source, prepared)
         return sum(len(p.chunks) for p in prepared)

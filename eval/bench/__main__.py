@@ -1,4 +1,4 @@
-"""`python -m eval.bench [ingest] [--corpus PATH]`: run the benchmarks and print their figures."""
+"""`python -m eval.bench [ingest] [latency] [...]`: run benchmarks and print their figures."""
 
 from __future__ import annotations
 
@@ -9,21 +9,33 @@ from copqa.offline import enforce_offline
 
 enforce_offline()
 
-from eval.bench import ingest  # noqa: E402
+from eval.bench import ingest, latency  # noqa: E402
 from eval.bench.machine import describe_machine  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
-DEFAULT_CORPUS = REPO.parent / "shared/data/r-contributors/docs"
+SHARED_DATA = REPO.parent / "shared/data"
+CACHE = REPO / "eval/reports/bench-cache"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m eval.bench", description=__doc__)
-    parser.add_argument("benchmarks", nargs="*", default=["ingest"], choices=["ingest"])
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="documents to ingest")
+    parser.add_argument(
+        "benchmarks", nargs="*", default=["ingest", "latency"], choices=["ingest", "latency"]
+    )
+    parser.add_argument(
+        "--corpus", type=Path, default=SHARED_DATA / "r-contributors/docs", help="ingest: documents"
+    )
+    parser.add_argument(
+        "--sizes", default="10000,50000", help="latency: store sizes in chunks, comma-separated"
+    )
+    parser.add_argument("--cache", type=Path, default=CACHE, help="latency: where stores are kept")
     args = parser.parse_args()
-    print(describe_machine())
+    print(describe_machine(), flush=True)
     if "ingest" in args.benchmarks:
-        print(ingest.report(args.corpus, ingest.run(args.corpus)))
+        print(ingest.report(args.corpus, ingest.run(args.corpus)), flush=True)
+    if "latency" in args.benchmarks:
+        sizes = tuple(int(size) for size in args.sizes.split(","))
+        print(latency.report(latency.run(args.cache, SHARED_DATA, sizes)), flush=True)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,176 @@
+"""Warm `ask` latency at 10k, 50k and 100k chunks, with each stage timed apart.
+
+The corpus is real: the R Contributors Slack export and shared docs, embedded once and
+cached; larger stores are that corpus replicated under new ids, its vectors nudged by a
+little noise so the vector index sees distinct points (re-embedding 100k chunks would
+take an hour here, and latency does not depend on which texts are stored).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from copqa.assistant import Assistant, build_answerer, build_retriever
+from copqa.embedding import Embedder
+from copqa.models import Chunk
+from copqa.settings import Settings
+from copqa.store import Store
+from ingest.factory import build_pipeline
+
+QUESTIONS = [
+    "how do I build R from source on Windows",
+    "who organised the Bug BBQ and how many bugs were fixed",
+    "where do I report a bug in base R",
+    "how can I contribute translations of R messages",
+    "what is the R Dev Day and how do I join",
+    "is there office hours for new contributors",
+    "how to run the R test suite after a change",
+    "which channel should I use to ask about C code in R",
+    "how do I get a Bugzilla account",
+    "what happened at the R project sprint 2023",
+    "how do I submit a patch for review",
+    "what is the C study group reading",
+]
+
+
+def build_base(cache: Path, shared: Path, embedder: Embedder) -> Path:
+    """The real corpus, embedded once; reused while `cache` exists."""
+    home = cache / "base"
+    if (home / "done").is_file():
+        return home
+    shutil.rmtree(home, ignore_errors=True)
+    settings = Settings(home=home)
+    store = Store(home, embedder.identity, embedder.dimension)
+    data = shared / "r-contributors"
+    build_pipeline(settings, store, embedder).ingest([data / "slack", data / "docs"])
+    store.close()
+    (home / "done").touch()
+    return home
+
+
+def replicate(base: Path, target: Path, chunks: int, embedder: Embedder) -> Path:
+    """A store of `chunks` chunks: the base corpus copied under new ids until it is that big."""
+    if (target / "done").is_file():
+        return target
+    shutil.rmtree(target, ignore_errors=True)
+    source = Store(base, embedder.identity, embedder.dimension)
+    originals = [c for batch in source.catalog.iter_chunks() for c in batch]
+    vectors = source.vectors.vectors([c.id for c in originals])
+    source.close()
+    store = Store(target, embedder.identity, embedder.dimension)
+    rng = np.random.default_rng(7)
+    made, copy = 0, 0
+    while made < chunks:
+        batch = originals[: chunks - made]
+        copies = [_copy(c, copy) for c in batch]
+        matrix = np.stack([vectors[c.id] for c in batch])
+        if copy:
+            matrix = matrix + rng.normal(0, 0.02, matrix.shape).astype(np.float32)
+            matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+        store.vectors.upsert([c.id for c in copies], matrix, [c.metadata() for c in copies])
+        with store.catalog.transaction():
+            store.catalog.insert_chunks(copies)
+            store.catalog.bump_generation()
+        made += len(copies)
+        copy += 1
+    store.keyword_index()
+    store.close()
+    (target / "done").touch()
+    return target
+
+
+def _copy(chunk: Chunk, copy: int) -> Chunk:
+    if copy == 0:
+        return chunk
+    document_id = f"{chunk.document_id}~{copy}"
+    number = chunk.id.rsplit(":", 1)[1]
+    return dataclasses.replace(chunk, id=f"{document_id}:{number}", document_id=document_id)
+
+
+def measure(home: Path, embedder: Embedder, rounds: int = 3) -> dict[str, float]:
+    """p50/p95 of a whole warm `ask`, and the median of each stage."""
+    settings = Settings(home=home)
+    store = Store(home, embedder.identity, embedder.dimension)
+    assistant = Assistant(
+        settings, embedder, store, build_retriever(settings, store, embedder),
+        build_answerer(settings, embedder),
+    )  # fmt: skip
+    store.keyword_index()
+    assistant.ask(QUESTIONS[0])  # warm: model, index pages, caches
+    totals: list[float] = []
+    stages: dict[str, list[float]] = {
+        "embed": [],
+        "vector": [],
+        "bm25": [],
+        "fusion": [],
+        "answer": [],
+    }
+    for _ in range(rounds):
+        for question in QUESTIONS:
+            started = time.perf_counter()
+            assistant.ask(question)
+            totals.append(time.perf_counter() - started)
+            _time_stages(question, assistant, stages)
+    count = store.counts().chunks
+    store.close()
+    ordered = sorted(totals)
+    result = {
+        "chunks": float(count),
+        "p50_ms": 1000 * statistics.median(ordered),
+        "p95_ms": 1000 * ordered[int(0.95 * (len(ordered) - 1))],
+    }
+    result.update({f"{name}_ms": 1000 * statistics.median(v) for name, v in stages.items()})
+    return result
+
+
+def _time_stages(question: str, assistant: Assistant, stages: dict[str, list[float]]) -> None:
+    store, embedder = assistant.store, assistant.embedder
+
+    def timed(name: str, work: Callable[[], object]) -> object:
+        started = time.perf_counter()
+        value = work()
+        stages[name].append(time.perf_counter() - started)
+        return value
+
+    vector = timed("embed", lambda: embedder.embed_query(question))
+    timed("vector", lambda: store.vectors.query(vector, 30))  # type: ignore[arg-type]
+    timed("bm25", lambda: store.keyword_index().search(question, 30))
+    passages = timed("fusion", lambda: assistant.retriever.retrieve(question, 5))
+    timed("answer", lambda: assistant.answerer.answer(question, passages))  # type: ignore[arg-type]
+
+
+def run(cache: Path, shared: Path, sizes: tuple[int, ...]) -> list[dict[str, float]]:
+    settings = Settings()
+    embedder = Embedder(settings.embedding.resolved_model_path(), settings.embedding.batch_size)
+    base = build_base(cache, shared, embedder)
+    return [measure(replicate(base, cache / f"store-{n}", n, embedder), embedder) for n in sizes]
+
+
+def report(results: list[dict[str, float]]) -> str:
+    lines = [
+        "query latency (warm, extractive answerer, k=5)",
+        "  chunks   p50 ms  p95 ms | embed  vector  bm25  fusion+catalog  answer (median ms)",
+    ]
+    for r in results:
+        lines.append(
+            f"  {r['chunks']:>7.0f} {r['p50_ms']:7.0f} {r['p95_ms']:7.0f} | {r['embed_ms']:5.0f} "
+            f"{r['vector_ms']:7.1f} {r['bm25_ms']:5.1f} {r['fusion_ms']:15.0f} {r['answer_ms']:7.0f}"
+        )
+    if len(results) > 1:
+        ratio = results[-1]["p50_ms"] / results[0]["p50_ms"]
+        lines.append(
+            f"  p50 ratio {results[-1]['chunks']:.0f}/{results[0]['chunks']:.0f} chunks: {ratio:.2f}"
+        )
+    return "\n".join(lines)
+
+
+def as_json(results: list[dict[str, float]]) -> str:
+    return json.dumps(results, indent=2)
