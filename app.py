@@ -58,7 +58,8 @@ def build_page(assistant: Assistant) -> gr.Blocks:
             message = message.strip()
             if not message:
                 return history, "", ""
-            answer = assistant.ask(message)
+            asked = [m["content"] for m in history if m.get("role") == "user"]
+            answer = assistant.ask(message, history=asked)
             history = [
                 *history,
                 {"role": "user", "content": message},
@@ -71,10 +72,18 @@ def build_page(assistant: Assistant) -> gr.Blocks:
 
 
 def citations_html(answer: Answer) -> str:
-    """Citation cards; every piece of member text is escaped, so a post cannot inject markup."""
-    if not answer.citations:
-        return "<p>No source in the community's knowledge matches this question.</p>"
-    return "".join(_card(c) for c in answer.citations)
+    """Citation cards and who to ask; all member text is escaped, so a post cannot inject markup."""
+    parts = [_card(c) for c in answer.citations]
+    if answer.unsupported:
+        dropped = "".join(f"<li>{html.escape(s)}</li>" for s in answer.unsupported)
+        parts.append(f"<p>Left out, as no source supports them:</p><ul>{dropped}</ul>")
+    if answer.experts:
+        chips = " ".join(
+            f'<span class="expert" title="{html.escape(e.why, quote=True)}">{html.escape(e.name)}</span>'
+            for e in answer.experts
+        )
+        parts.append(f"<p><b>Who to ask:</b> {chips}</p>")
+    return "".join(parts) or "<p>No source in the community's knowledge matches this question.</p>"
 
 
 def _card(citation: Citation) -> str:
