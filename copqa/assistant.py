@@ -45,7 +45,13 @@ class Assistant:
         embedder = Embedder(
             settings.embedding.resolved_model_path(), batch_size=settings.embedding.batch_size
         )
-        store = Store(settings.home, embedder.identity, embedder.dimension)
+        return cls.over(
+            settings, embedder, Store(settings.home, embedder.identity, embedder.dimension)
+        )
+
+    @classmethod
+    def over(cls, settings: Settings, embedder: Embedder, store: Store) -> Assistant:
+        """An assistant answering from an open store, with the retriever and answerer the settings name."""
         return cls(
             settings,
             embedder,

@@ -28,7 +28,7 @@ class Signals:
 
 
 def collect(cases: Path, corpus: Path) -> list[Signals]:
-    from copqa.assistant import Assistant, build_answerer, build_retriever
+    from copqa.assistant import Assistant
     from copqa.embedding import Embedder
     from copqa.settings import Settings
     from copqa.store import Store
@@ -39,10 +39,7 @@ def collect(cases: Path, corpus: Path) -> list[Signals]:
         embedder = Embedder(settings.embedding.resolved_model_path())
         store = Store(settings.home, embedder.identity, embedder.dimension)
         build_pipeline(settings, store, embedder).ingest([corpus], kind="jsonl")
-        assistant = Assistant(
-            settings, embedder, store, build_retriever(settings, store, embedder),
-            build_answerer(settings, embedder),
-        )  # fmt: skip
+        assistant = Assistant.over(settings, embedder, store)
         signals = []
         for line in cases.read_text().splitlines():
             case = json.loads(line)

@@ -10,7 +10,7 @@ from pathlib import Path
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
 
 from copqa.models import Document, LoadFailure, Section, stable_id
-from ingest.text import UndecodableText, failure_reason, read_text
+from ingest.text import read_text
 
 _DROPPED_TAGS = ("script", "style", "noscript", "template", "head", "svg")
 _BLOCK_TAGS = (
@@ -62,10 +62,9 @@ class HtmlLoader:
         return path.is_file() and path.suffix.lower() in self.suffixes
 
     def load(self, path: Path) -> Iterator[Document | LoadFailure]:
-        try:
-            html = read_text(path)
-        except (OSError, UndecodableText) as exc:
-            yield LoadFailure(str(path), failure_reason(exc))
+        html = read_text(path)
+        if isinstance(html, LoadFailure):
+            yield html
             return
         text = html_to_text(html)
         if not text:

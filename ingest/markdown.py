@@ -10,7 +10,7 @@ from llama_index.core import Document as LlamaDocument
 from llama_index.core.node_parser import MarkdownNodeParser
 
 from copqa.models import Document, LoadFailure, Section, stable_id
-from ingest.text import UndecodableText, failure_reason, read_text
+from ingest.text import read_text
 
 _FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.DOTALL)
 _TABLE_PADDING = re.compile(r"(?<=\|) {2,}| {2,}(?=\|)")
@@ -29,11 +29,11 @@ class MarkdownLoader:
         return path.is_file() and path.suffix.lower() in self.suffixes
 
     def load(self, path: Path) -> Iterator[Document | LoadFailure]:
-        try:
-            text = _compact_tables(_FRONT_MATTER.sub("", read_text(path))).strip()
-        except (OSError, UndecodableText) as exc:
-            yield LoadFailure(str(path), failure_reason(exc))
+        raw = read_text(path)
+        if isinstance(raw, LoadFailure):
+            yield raw
             return
+        text = _compact_tables(_FRONT_MATTER.sub("", raw)).strip()
         if not text:
             yield LoadFailure(str(path), "empty file: no text to ingest")
             return

@@ -35,9 +35,17 @@ def decode_text(raw: bytes) -> str:
         return str(best)
 
 
-def read_text(path: Path) -> str:
-    """A file's text; raises UndecodableText or OSError with a reason fit for a report."""
-    return decode_text(path.read_bytes())
+def read_text(path: Path) -> str | LoadFailure:
+    """A file's text, or a `LoadFailure` saying why it cannot be had (unreadable, binary, empty)."""
+    try:
+        text = decode_text(path.read_bytes())
+    except OSError as exc:
+        return LoadFailure(str(path), f"unreadable: {exc.strerror or exc}")
+    except UndecodableText as exc:
+        return LoadFailure(str(path), str(exc))
+    if not text.strip():
+        return LoadFailure(str(path), "empty file: no text to ingest")
+    return text
 
 
 class TextLoader:
@@ -50,24 +58,14 @@ class TextLoader:
         return path.is_file() and path.suffix.lower() in self.suffixes
 
     def load(self, path: Path) -> Iterator[Document | LoadFailure]:
-        try:
-            text = read_text(path).strip()
-        except (OSError, UndecodableText) as exc:
-            yield LoadFailure(str(path), failure_reason(exc))
-            return
-        if not text:
-            yield LoadFailure(str(path), "empty file: no text to ingest")
+        text = read_text(path)
+        if isinstance(text, LoadFailure):
+            yield text
             return
         yield Document(
             id=stable_id("file", path.resolve()),
             kind=self.kind,
             title=path.stem.replace("_", " ").replace("-", " "),
             path=str(path),
-            sections=(Section(text=text),),
+            sections=(Section(text=text.strip()),),
         )
-
-
-def failure_reason(exc: Exception) -> str:
-    if isinstance(exc, OSError):
-        return f"unreadable: {exc.strerror or exc}"
-    return str(exc)

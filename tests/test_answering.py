@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from copqa.answering import NOT_COVERED, CitationChecker, ExtractiveAnswerer
-from copqa.assistant import Assistant, build_answerer, build_retriever, retrieval_query
+from copqa.assistant import Assistant, retrieval_query
 from copqa.llm import LLMAnswerer, messages_for
 from copqa.models import Chunk, ScoredChunk
 from copqa.settings import Settings
@@ -25,13 +25,7 @@ def assistant(tmp_path_factory, embedder):
     store = Store(settings.home, embedder.identity, embedder.dimension)
     report = build_pipeline(settings, store, embedder).ingest([SAMPLE / "docs", SAMPLE / "slack"])
     assert report.failed == []
-    yield Assistant(
-        settings,
-        embedder,
-        store,
-        build_retriever(settings, store, embedder),
-        build_answerer(settings, embedder),
-    )
+    yield Assistant.over(settings, embedder, store)
     store.close()
 
 

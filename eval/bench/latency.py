@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from copqa.assistant import Assistant, build_answerer, build_retriever
+from copqa.assistant import Assistant
 from copqa.embedding import Embedder
 from copqa.models import Chunk
 from copqa.settings import Settings
@@ -99,10 +99,7 @@ def measure(home: Path, embedder: Embedder, rounds: int = 3) -> dict[str, float]
     """p50/p95 of a whole warm `ask`, and the median of each stage."""
     settings = Settings(home=home)
     store = Store(home, embedder.identity, embedder.dimension)
-    assistant = Assistant(
-        settings, embedder, store, build_retriever(settings, store, embedder),
-        build_answerer(settings, embedder),
-    )  # fmt: skip
+    assistant = Assistant.over(settings, embedder, store)
     store.keyword_index()
     assistant.ask(QUESTIONS[0])  # warm: model, index pages, caches
     totals: list[float] = []
