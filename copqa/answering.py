@@ -18,7 +18,7 @@ from typing import Protocol
 import numpy as np
 
 from copqa.embedding import Embedder
-from copqa.models import Answer, Citation, ScoredChunk
+from copqa.models import Answer, Chunk, Citation, ScoredChunk
 from copqa.sentences import (
     Sentence,
     answer_sentences,
@@ -169,9 +169,11 @@ def compose(
 
 def abstention(question: str, passages: list[ScoredChunk], confidence: float) -> Answer:
     """The honest answer: not covered, and where the nearest discussions are."""
+    nearest: dict[str, Chunk] = {}
+    for passage in passages:  # one line per thread or file, best first
+        nearest.setdefault(passage.chunk.document_id, passage.chunk)
     closest = []
-    for passage in passages[:3]:
-        chunk = passage.chunk
+    for chunk in list(nearest.values())[:3]:
         where = ", ".join(
             p for p in (chunk.channel or chunk.path.rsplit("/", 1)[-1], _day(chunk.created_at)) if p
         )

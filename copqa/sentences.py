@@ -12,6 +12,7 @@ from copqa.models import Chunk
 # "Name (2025-03-06): " opens each post inside a discussion chunk.
 POST_HEADER = re.compile(r"^(?P<author>[^\n():]{1,80}) \((?P<day>\d{4}-\d{2}-\d{2}|undated)\): ")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'“(\[]?[A-Z0-9@#])")
+_LIST_MARK = re.compile(r"^([-*+>]|\d+[.)])\s+")
 _CITATION = re.compile(r"\s*\[(\d+)\]")
 _WORD = re.compile(r"\w+", re.UNICODE)
 _STOPWORDS = frozenset(
@@ -102,7 +103,7 @@ def passage_sentences(chunk: Chunk, min_words: int = 4) -> list[Sentence]:
             line = line[header.end() :]
             posts_seen += 1
         opener = opens_thread and posts_seen == 1
-        line = _table_row(line.strip())
+        line = _LIST_MARK.sub("", _table_row(line.strip()))
         for piece in _SENTENCE_END.split(line):
             piece = piece.strip()
             if len(piece.split()) >= min_words:
