@@ -119,7 +119,7 @@ class LLMSettings(BaseModel):
     model: str = Field(default="", description="Model name the server knows.")
     api_key: str = Field(default="", description="Key for servers that need one.")
     temperature: float = Field(default=0.1, ge=0)
-    max_tokens: int = Field(default=400, ge=16)
+    max_tokens: int = Field(default=400, ge=1, description="Longest reply, in tokens.")
     context_window: int = Field(default=8192, ge=512)
     timeout: float = Field(default=120.0, gt=0, description="Seconds to wait for the server.")
 
