@@ -20,7 +20,8 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sources (
     id TEXT PRIMARY KEY, kind TEXT NOT NULL, locator TEXT NOT NULL,
-    uploader TEXT NOT NULL DEFAULT '', added_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+    uploader TEXT NOT NULL DEFAULT '', added_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+    fingerprint TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS documents (
     id TEXT PRIMARY KEY, source_id TEXT NOT NULL REFERENCES sources(id),
     kind TEXT NOT NULL, title TEXT NOT NULL, path TEXT NOT NULL, url TEXT NOT NULL,
@@ -119,7 +120,8 @@ class Catalog:
     def upsert_source(self, source: SourceRecord) -> None:
         now = int(time.time())
         self._db.execute(
-            "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+            "INSERT INTO sources (id, kind, locator, uploader, added_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
             "kind = excluded.kind, locator = excluded.locator, uploader = excluded.uploader, "
             "updated_at = excluded.updated_at",
             (source.id, source.kind, source.locator, source.uploader, now, now),
@@ -128,6 +130,19 @@ class Catalog:
     def sources(self) -> list[SourceRecord]:
         rows = self._db.execute("SELECT id, kind, locator, uploader FROM sources ORDER BY locator")
         return [SourceRecord(*row) for row in rows]
+
+    def fingerprint(self, source_id: str) -> str:
+        """What the source's files looked like when it was last ingested whole ("" if never)."""
+        row = self._db.execute(
+            "SELECT fingerprint FROM sources WHERE id = ?", (source_id,)
+        ).fetchone()
+        return str(row[0]) if row else ""
+
+    def set_fingerprints(self, fingerprints: dict[str, str]) -> None:
+        self._db.executemany(
+            "UPDATE sources SET fingerprint = ? WHERE id = ?",
+            [(fingerprint, source_id) for source_id, fingerprint in fingerprints.items()],
+        )
 
     def document_hashes(self, source_id: str) -> dict[str, str]:
         rows = self._db.execute(

@@ -29,6 +29,7 @@ _UNFINISHED_RUN = "unfinished_run"
 class PreparedDocument:
     """A document cut into chunks and embedded, ready to replace its stored version."""
 
+    source: SourceRecord
     document: Document
     chunks: list[Chunk]
     vectors: np.ndarray
@@ -61,8 +62,8 @@ class Store:
             yield run_id
             self.catalog.set_meta(_UNFINISHED_RUN, None)
 
-    def write(self, source: SourceRecord, prepared: Sequence[PreparedDocument]) -> None:
-        """Replace these documents of one source: vectors first, then the catalog."""
+    def write(self, prepared: Sequence[PreparedDocument]) -> None:
+        """Replace these documents: vectors first, then the catalog, in one transaction."""
         stale: list[str] = []
         for item in prepared:
             new_ids = {c.id for c in item.chunks}
@@ -77,9 +78,10 @@ class Store:
                 [c.metadata() for c in chunks],
             )
         with self.catalog.transaction():
-            self.catalog.upsert_source(source)
+            for source in {item.source.id: item.source for item in prepared}.values():
+                self.catalog.upsert_source(source)
             for item in prepared:
-                self.catalog.write_document(source.id, item.document, item.chunks)
+                self.catalog.write_document(item.source.id, item.document, item.chunks)
             self.catalog.bump_generation()
 
     def delete_documents(self, document_ids: Sequence[str]) -> None:

@@ -25,4 +25,6 @@ def build_pipeline(settings: Settings, store: Store, embedder: Embedder) -> Inge
         SourceFinder(all_loaders(settings.sources)),
         embed_batch=settings.ingest.embed_batch,
         max_file_bytes=int(settings.ingest.max_file_mb * 2**20),
+        # What ingestion makes of the same files depends on these settings too.
+        settings_fingerprint=settings.ingest.model_dump_json() + settings.sources.model_dump_json(),
     )

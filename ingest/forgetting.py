@@ -63,6 +63,6 @@ def forget_member(store: Store, pipeline: IngestPipeline, keys: Set[str]) -> For
             continue
         source = store.catalog.source(source_id)
         if source is not None:
-            pipeline.write(source, [remaining])
+            pipeline.write([(source, remaining)])
             rechunked += 1
     return ForgetReport(removed_posts, rechunked, removed_threads)

@@ -18,7 +18,7 @@ from copqa.models import Document, LoadFailure, stable_id
 from copqa.store import PreparedDocument, Store, embedding_text
 from ingest.chunking import Chunker
 from ingest.forgetting import without_authors
-from ingest.sources import FoundSource, SourceFinder
+from ingest.sources import FoundSource, SourceFinder, fingerprint
 
 Progress = Callable[[int, int], None]
 """Called with (documents done, chunks written) as ingestion goes on."""
@@ -57,7 +57,9 @@ class IngestPipeline:
         finder: SourceFinder,
         embed_batch: int = 512,
         max_file_bytes: int | None = None,
+        settings_fingerprint: str = "",
     ) -> None:
+        self._settings_fingerprint = settings_fingerprint
         self._store = store
         self._embedder = embedder
         self._chunker = chunker
@@ -78,12 +80,22 @@ class IngestPipeline:
         report = IngestReport()
         roots = [p.resolve() for p in paths]
         with self._store.ingestion([str(p) for p in roots]) as run_id:
+            # One batch across all sources: a folder of small files embeds like one big file.
+            batch = _Batch(self._embed_batch, self.write, report, progress)
+            fingerprints: dict[str, str] = {}
             for root in roots:
                 for found in self._finder.find(root, kind):
                     if isinstance(found, LoadFailure):
                         report.failed.append(found)
                     else:
-                        self._ingest_source(found, uploader, prune, report, progress)
+                        fingerprints.update(
+                            self._ingest_source(found, uploader, prune, report, batch)
+                        )
+            batch.flush()
+            # Only now is every document of these sources stored: a crash before this
+            # line leaves the old fingerprints, and the next run reads the files again.
+            with self._store.catalog.transaction():
+                self._store.catalog.set_fingerprints(fingerprints)
             if prune:
                 report.removed += self._prune_missing(roots)
             if report.added or report.updated or report.removed:
@@ -98,12 +110,13 @@ class IngestPipeline:
         uploader: str,
         prune: bool,
         report: IngestReport,
-        progress: Progress | None,
-    ) -> None:
+        batch: _Batch,
+    ) -> dict[str, str]:
+        """Queue the source's new and changed documents; its fingerprint if it read cleanly."""
         too_big = self._size_refusal(found.path)
         if too_big:
             report.failed.append(LoadFailure(str(found.path), too_big))
-            return
+            return {}
         source = SourceRecord(
             id=stable_id("source", found.loader.kind, found.path),
             kind=found.loader.kind,
@@ -111,12 +124,17 @@ class IngestPipeline:
             uploader=uploader,
         )
         stored = self._store.catalog.document_hashes(source.id)
+        looks = fingerprint(found.path, self._settings_fingerprint, uploader)
+        if stored and looks == self._store.catalog.fingerprint(source.id):
+            report.unchanged += len(stored)  # not a byte changed: not even read again
+            return {}
         forgotten = self._store.catalog.forgotten()
         seen: set[str] = set()
-        batch = _Batch(self._embed_batch, lambda docs: self.write(source, docs), report, progress)
+        failed = False
         for item in found.loader.load(found.path):
             if isinstance(item, LoadFailure):
                 report.failed.append(item)
+                failed = True
                 continue
             seen.add(item.id)
             document = without_authors(_attributed(item, uploader), forgotten)
@@ -129,12 +147,13 @@ class IngestPipeline:
                 report.updated += 1
             else:
                 report.added += 1
-            batch.add(document)
-        batch.flush()
+            batch.add(source, document)
         if prune and seen:
             gone = [doc_id for doc_id in stored if doc_id not in seen]
             self._store.delete_documents(gone)
             report.removed += len(gone)
+        # A source with a bad file is read again next time, so the failure is reported again.
+        return {} if failed else {source.id: looks}
 
     def _prune_missing(self, roots: list[Path]) -> int:
         """Forget the sources under these roots whose file or folder no longer exists."""
@@ -157,20 +176,22 @@ class IngestPipeline:
             f"too large: {size / 2**20:.1f} MB, the limit is {self._max_file_bytes / 2**20:.1f} MB"
         )
 
-    def write(self, source: SourceRecord, documents: list[Document]) -> int:
-        """Chunk, embed and store documents of one source; returns the chunks written."""
-        prepared = self.prepare(documents, source.id)
-        self._store.write(source, prepared)
+    def write(self, documents: Sequence[tuple[SourceRecord, Document]]) -> int:
+        """Chunk, embed and store documents (with their sources); returns the chunks written."""
+        prepared = self.prepare(documents)
+        self._store.write(prepared)
         return sum(len(p.chunks) for p in prepared)
 
-    def prepare(self, documents: list[Document], source_id: str) -> list[PreparedDocument]:
+    def prepare(self, documents: Sequence[tuple[SourceRecord, Document]]) -> list[PreparedDocument]:
         """Chunk and embed documents, all their chunks in one call to the model."""
-        chunked = [(doc, self._chunker.chunk(doc, source_id)) for doc in documents]
-        texts = [embedding_text(c) for _, chunks in chunked for c in chunks]
+        chunked = [(source, doc, self._chunker.chunk(doc, source.id)) for source, doc in documents]
+        texts = [embedding_text(c) for _, _, chunks in chunked for c in chunks]
         vectors = self._embedder.embed(texts)
         prepared, offset = [], 0
-        for doc, chunks in chunked:
-            prepared.append(PreparedDocument(doc, chunks, vectors[offset : offset + len(chunks)]))
+        for source, doc, chunks in chunked:
+            prepared.append(
+                PreparedDocument(source, doc, chunks, vectors[offset : offset + len(chunks)])
+            )
             offset += len(chunks)
         return prepared
 
@@ -181,7 +202,7 @@ class _Batch:
     def __init__(
         self,
         limit: int,
-        write: Callable[[list[Document]], int],
+        write: Callable[[list[tuple[SourceRecord, Document]]], int],
         report: IngestReport,
         progress: Progress | None,
     ) -> None:
@@ -189,12 +210,12 @@ class _Batch:
         self._write = write
         self._report = report
         self._progress = progress
-        self._documents: list[Document] = []
+        self._documents: list[tuple[SourceRecord, Document]] = []
         self._weight = 0
         self._done = 0
 
-    def add(self, document: Document) -> None:
-        self._documents.append(document)
+    def add(self, source: SourceRecord, document: Document) -> None:
+        self._documents.append((source, document))
         # A rough count of the chunks to come, enough to keep batches near the limit.
         text = sum(len(s.text) for s in document.sections) + sum(
             len(p.text) for p in document.posts

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -82,3 +83,18 @@ class SourceFinder:
 
     def _detect(self, path: Path) -> Loader | None:
         return next((loader for loader in self._loaders if loader.detect(path)), None)
+
+
+def fingerprint(path: Path, *context: str) -> str:
+    """What a file or folder looks like from outside (names, sizes, modification times).
+
+    Equal fingerprints mean nothing to re-read; `context` (settings that change what
+    ingestion makes of the same files) is part of it.
+    """
+    digest = hashlib.sha256("\x1f".join(context).encode())
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    for file in files:
+        stat = file.stat()
+        name = file.relative_to(path).as_posix() if file != path else ""
+        digest.update(f"{name}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()

@@ -79,7 +79,7 @@ def test_one_long_thread_cannot_crowd_out_the_rest(pipeline, store, embedder) ->
         1_700_000_000,
         ["Bed levelling on the Kraken uses the paper test at 0.1 mm."],
     )
-    pipeline.write(_source(), [long, short])
+    pipeline.write([(_source(), long), (_source(), short)])
     hits = HybridRetriever(store, embedder, per_document=2).retrieve(
         "how do I level the printer bed", 5
     )
@@ -93,7 +93,7 @@ def test_the_newer_of_two_near_identical_passages_wins(pipeline, store, embedder
     )
     old = thread("old", "#general", 1_600_000_000, [text])
     new = thread("new", "#laser", 1_750_000_000, [text])
-    pipeline.write(_source(), [old, new])
+    pipeline.write([(_source(), old), (_source(), new)])
     hits = HybridRetriever(store, embedder).retrieve("how do I book the laser cutter", 2)
     assert [h.chunk.document_id for h in hits] == ["new"]
 
@@ -111,7 +111,7 @@ def test_filters_restrict_every_retriever(pipeline, store, embedder) -> None:
         1_750_000_000,
         ["The fire extinguisher for the laser is a CO2 one, next to the exit."],
     )
-    pipeline.write(_source(), [general, laser])
+    pipeline.write([(_source(), general), (_source(), laser)])
     only = SearchFilter(channels=("#laser",))
     for retriever in (
         DenseRetriever(store, embedder),

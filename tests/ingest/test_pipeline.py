@@ -12,6 +12,9 @@ from copqa.errors import ModelMismatchError
 from copqa.models import Document, Post, Section
 from copqa.store import Store, embedding_text
 from ingest.chunking import Chunker
+from ingest.pipeline import IngestPipeline
+from ingest.sources import SourceFinder
+from ingest.text import TextLoader
 from tests.files import write_files
 
 GUIDE = """# Laser cutter guide
@@ -188,3 +191,26 @@ def test_pasted_logs_are_indexed_only_in_part(embedder) -> None:
     indexed = sum(len(c.text) for c in chunks if c.post_ids == ("q",))
     assert 2000 <= indexed < 2600
     assert chunks[-1].text.endswith("Raise the session timer to 1800 seconds.")
+
+
+class _CountingLoader(TextLoader):
+    loads = 0
+
+    def load(self, path):
+        type(self).loads += 1
+        return super().load(path)
+
+
+def test_unchanged_files_are_not_even_read_again(store, embedder, settings, tmp_path: Path) -> None:
+    folder = write_files(
+        tmp_path / "notes", {"a.txt": ROTA, "b.txt": "The laser is booked in 2 hour slots."}
+    )
+    chunker = Chunker(embedder.tokenize, 200, 30)
+    pipeline = IngestPipeline(store, embedder, chunker, SourceFinder([_CountingLoader()]))
+    pipeline.ingest([folder])
+    assert _CountingLoader.loads == 2
+    again = pipeline.ingest([folder])
+    assert (_CountingLoader.loads, again.unchanged) == (2, 2)
+    (folder / "b.txt").write_text("The laser is booked in 3 hour slots now.")
+    changed = pipeline.ingest([folder])
+    assert (_CountingLoader.loads, changed.updated, changed.unchanged) == (3, 1, 1)
