@@ -68,7 +68,7 @@ class Assistant:
         where: SearchFilter = NO_FILTER,
     ) -> Answer:
         """Answer a question; `history` holds the conversation's earlier questions."""
-        query = retrieval_query(question, history)
+        query = self._standalone(question, history)
         passages = self.retriever.retrieve(query, k or self.settings.retrieval.top_k, where)
         answer = self.answerer.answer(question, passages)
         return dataclasses.replace(answer, experts=self._experts.find(passages))
@@ -76,9 +76,17 @@ class Assistant:
     def close(self) -> None:
         self.store.close()
 
+    def _standalone(self, question: str, history: Sequence[str]) -> str:
+        """A follow-up as a question of its own: condensed by the LLM if there is one."""
+        if history and len(question.split()) <= FOLLOW_UP_WORDS:
+            condense = getattr(self.answerer, "condense", None)
+            if condense is not None:
+                return str(condense(question, history))
+        return retrieval_query(question, history)
+
 
 def retrieval_query(question: str, history: Sequence[str]) -> str:
-    """A short follow-up is searched together with the question it follows."""
+    """Without an LLM, a short follow-up is searched together with the question it follows."""
     if history and len(question.split()) <= FOLLOW_UP_WORDS:
         return f"{history[-1]} {question}"
     return question

@@ -86,6 +86,20 @@ class LLMAnswerer:
         self._checker = checker
         self._fallback = fallback
 
+    def condense(self, question: str, history: Sequence[str]) -> str:
+        """A follow-up rewritten as a question that stands alone, for retrieval."""
+        earlier = "\n".join(f"- {q}" for q in history[-3:])
+        prompt = (
+            f"Earlier questions in this conversation:\n{earlier}\n\n"
+            f"Rewrite the follow-up question so it can be understood without the conversation. "
+            f"Reply with the rewritten question only.\nFollow-up: {question}"
+        )
+        try:
+            rewritten = self._llm.complete(prompt).text.strip()
+        except Exception as exc:  # every client raises its own transport errors
+            raise LLMUnavailableError(f"the LLM did not answer: {exc}") from exc
+        return rewritten.splitlines()[0] if rewritten else question
+
     def stream(self, question: str, passages: list[ScoredChunk]) -> Iterator[str]:
         """The reply's text as it arrives (unchecked: show it as a draft)."""
         if not passages:

@@ -160,3 +160,20 @@ def test_sources_are_fenced_as_data_and_injection_stays_inside(embedder) -> None
     assert user.count("<source ") == 2 and user.count("</source>") == 2
     assert "Ignore previous instructions" in prompt
     assert prompt.index("Ignore previous instructions") > prompt.index('<source n="2"')
+
+
+def test_with_an_llm_a_follow_up_is_condensed_before_retrieval(assistant, embedder) -> None:
+    llm = StandInLLM(
+        reply=lambda prompt: (
+            "What does Keyholder membership cost per month?"
+            if "Rewrite the follow-up" in prompt
+            else "Keyholder: £55, 24/7 access with your own door fob [1]."
+        )
+    )
+    with_llm = Assistant(
+        assistant.settings, embedder, assistant.store, assistant.retriever,
+        LLMAnswerer(llm, CitationChecker(embedder), ExtractiveAnswerer(embedder)),
+    )  # fmt: skip
+    answer = with_llm.ask("and the keyholder one?", history=["How much is Standard membership?"])
+    assert "How much is Standard membership?" in llm.prompts[0]
+    assert "£55" in answer.answer and answer.citations[0].chunk.path.endswith("welcome.md")
