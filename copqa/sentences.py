@@ -10,7 +10,7 @@ import numpy as np
 from copqa.models import Chunk
 
 # "Name (2025-03-06): " opens each post inside a discussion chunk.
-POST_HEADER = re.compile(r"^(?P<author>[^\n():]{1,80}) \((?P<day>\d{4}-\d{2}-\d{2}|undated)\): ")
+POST_HEADER = re.compile(r"^(?P<author>[^\n]{1,120}?) \((?P<day>\d{4}-\d{2}-\d{2}|undated)\): ")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'“(\[]?[A-Z0-9@#])")
 _LIST_MARK = re.compile(r"^([-*+>]|\d+[.)])\s+")
 _CITATION = re.compile(r"\s*\[(\d+)\]")
@@ -111,9 +111,7 @@ def passage_sentences(chunk: Chunk, min_words: int = 4) -> list[Sentence]:
     return found
 
 
-_NEW_UNIT = re.compile(
-    r"^(\s*([-*+>|#]|\d+[.)])\s?|[^\n():]{1,80} \((\d{4}-\d{2}-\d{2}|undated)\): )"
-)
+_NEW_UNIT = re.compile(r"^\s*([-*+>|#]|\d+[.)])\s?")  # list item, quote, table row, heading
 
 
 def _unwrapped_lines(text: str) -> list[str]:
@@ -128,7 +126,7 @@ def _unwrapped_lines(text: str) -> list[str]:
         if not line:
             joinable = False
             continue
-        if joinable and not _NEW_UNIT.match(line):
+        if joinable and not (_NEW_UNIT.match(line) or POST_HEADER.match(line)):
             lines[-1] = f"{lines[-1]} {line}"
         else:
             lines.append(line)

@@ -177,3 +177,26 @@ def test_with_an_llm_a_follow_up_is_condensed_before_retrieval(assistant, embedd
     answer = with_llm.ask("and the keyholder one?", history=["How much is Standard membership?"])
     assert "How much is Standard membership?" in llm.prompts[0]
     assert "£55" in answer.answer and answer.citations[0].chunk.path.endswith("welcome.md")
+
+
+def test_post_headers_never_reach_the_answer(embedder) -> None:
+    text = (
+        "Heather Turner (admin, she/her) (2021-05-01): Windows users can install the binary "
+        "build of R-devel, no compiling needed."
+    )
+    passage = ScoredChunk(
+        Chunk(
+            id="t:0",
+            document_id="t",
+            source_id="s",
+            text=text,
+            kind="slack",
+            title="R-devel",
+            thread_id="t",
+        ),
+        0.8,
+    )
+    answer = ExtractiveAnswerer(embedder).answer(
+        "Do Windows users need to compile R-devel?", [passage]
+    )
+    assert answer.answer.startswith("Windows users can install the binary build of R-devel")
