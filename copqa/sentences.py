@@ -11,7 +11,24 @@ from copqa.models import Chunk
 
 # "Name (2025-03-06): " opens each post inside a discussion chunk.
 POST_HEADER = re.compile(r"^(?P<author>[^\n]{1,120}?) \((?P<day>\d{4}-\d{2}-\d{2}|undated)\): ")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'“(\[]?[A-Z0-9@#])")
+_ABBREVIATIONS = (
+    "e.g.",
+    "i.e.",
+    "etc.",
+    "vs.",
+    "cf.",
+    "approx.",
+    "Dr.",
+    "Mr.",
+    "Ms.",
+    "Mrs.",
+    "St.",
+    "No.",
+)
+_SENTENCE_END = re.compile(
+    "".join(f"(?<!\\b{re.escape(a)})" for a in _ABBREVIATIONS)
+    + r"(?<=[.!?])\s+(?=[\"'“(\[]?[A-Z0-9@#])"
+)
 _LIST_MARK = re.compile(r"^([-*+>]|\d+[.)])\s+")
 _CITATION = re.compile(r"\s*\[(\d+)\]")
 _WORD = re.compile(r"\w+", re.UNICODE)

@@ -200,3 +200,14 @@ def test_post_headers_never_reach_the_answer(embedder) -> None:
         "Do Windows users need to compile R-devel?", [passage]
     )
     assert answer.answer.startswith("Windows users can install the binary build of R-devel")
+
+
+def test_abbreviations_do_not_end_a_sentence() -> None:
+    from copqa.sentences import passage_sentences
+
+    chunk = Chunk(id="d:0", document_id="d", source_id="s", kind="text", title="t",
+                  text="Label bugs by component (e.g. Graphics) in Bugzilla. Then tag them.")  # fmt: skip
+    assert [s.text for s in passage_sentences(chunk, min_words=1)] == [
+        "Label bugs by component (e.g. Graphics) in Bugzilla.",
+        "Then tag them.",
+    ]
