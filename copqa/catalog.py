@@ -45,6 +45,10 @@ CREATE TABLE IF NOT EXISTS runs (
 """
 
 
+# Columns added after the first release: (table, column, declaration).
+_ADDED_COLUMNS = (("sources", "fingerprint", "TEXT NOT NULL DEFAULT ''"),)
+
+
 @dataclass(frozen=True)
 class SourceRecord:
     id: str
@@ -84,9 +88,17 @@ class Catalog:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self._add_missing_columns()
 
     def close(self) -> None:
         self._db.close()
+
+    def _add_missing_columns(self) -> None:
+        """Bring a catalog made by an earlier copqa up to this schema (columns only ever added)."""
+        for table, column, declaration in _ADDED_COLUMNS:
+            present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            if column not in present:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

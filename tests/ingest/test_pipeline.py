@@ -214,3 +214,21 @@ def test_unchanged_files_are_not_even_read_again(store, embedder, settings, tmp_
     (folder / "b.txt").write_text("The laser is booked in 3 hour slots now.")
     changed = pipeline.ingest([folder])
     assert (_CountingLoader.loads, changed.updated, changed.unchanged) == (3, 1, 1)
+
+
+def test_a_catalog_from_an_earlier_release_is_upgraded(tmp_path: Path) -> None:
+    import sqlite3
+
+    from copqa.catalog import Catalog
+
+    path = tmp_path / "catalog.sqlite3"
+    with sqlite3.connect(path) as old:
+        old.execute(
+            "CREATE TABLE sources (id TEXT PRIMARY KEY, kind TEXT NOT NULL, locator TEXT NOT NULL, "
+            "uploader TEXT NOT NULL DEFAULT '', added_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)"
+        )
+        old.execute("INSERT INTO sources VALUES ('s', 'text', '/x', '', 1, 1)")
+    old.close()
+    catalog = Catalog(path)
+    assert catalog.fingerprint("s") == ""
+    catalog.close()
