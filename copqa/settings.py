@@ -98,7 +98,7 @@ class RetrievalSettings(BaseModel):
 
 class AnswerSettings(BaseModel):
     abstain_below: float = Field(
-        default=0.5,
+        default=0.45,
         ge=0,
         le=1,
         description="Confidence under which copqa says the knowledge does not cover the question.",
