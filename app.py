@@ -98,7 +98,8 @@ def _card(citation: Citation) -> str:
         link = f' <a href="{html.escape(chunk.url, quote=True)}" target="_blank" rel="noopener">open</a>'
     return (
         f'<div class="citation"><b>[{citation.n}] {html.escape(chunk.title)}</b>{link}'
-        f"<br><small>{meta}</small><blockquote>{html.escape(chunk.text)}</blockquote></div>"
+        f'<br><small>{meta}</small><blockquote style="white-space: pre-wrap">'
+        f"{html.escape(chunk.text)}</blockquote></div>"
     )
 
 

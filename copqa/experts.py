@@ -1,7 +1,7 @@
 """Who to ask: the members who wrote the evidence for a question.
 
 Each post in the retrieved passages earns its author the passage's relevance, more for an
-accepted answer, less for opening the thread (the asker, usually) and less as it ages.
+accepted answer, less when written by the thread's asker, and less as it ages.
 Bots are never experts.
 """
 
@@ -43,13 +43,15 @@ class ExpertFinder:
             if not chunk.posts and chunk.author:
                 self._credit(evidence, chunk.author, relevance * DOCUMENT_AUTHOR_WEIGHT,
                              chunk.document_id, place, chunk.created_at)  # fmt: skip
+            # The asker's later posts ("thanks, that worked!") are still the asker's.
+            asker = next((p.author_name for p in chunk.posts if p.opener), None)
             for post in chunk.posts:
                 if post.is_bot or not post.author_name:
                     continue
                 weight = relevance * _recency(post.created_at, now)
                 if post.accepted:
                     weight *= ACCEPTED_BONUS
-                if post.opener:
+                if post.author_name == asker:
                     weight *= OPENER_WEIGHT
                 self._credit(
                     evidence, post.author_name, weight, chunk.document_id, place, post.created_at

@@ -211,3 +211,19 @@ def test_abbreviations_do_not_end_a_sentence() -> None:
         "Label bugs by component (e.g. Graphics) in Bugzilla.",
         "Then tag them.",
     ]
+
+
+def test_the_asker_thanking_others_is_not_the_expert() -> None:
+    from copqa.experts import ExpertFinder
+    from copqa.models import PostRef
+
+    posts = (
+        PostRef("p0", "Lena", 1_740_000_000, opener=True),
+        PostRef("p1", "Tobias", 1_740_000_100),
+        PostRef("p2", "Lena", 1_740_000_200),
+    )
+    chunk = Chunk(id="t:0", document_id="t", source_id="s", text="...", kind="slack", title="vinyl",
+                  channel="#laser-cutter", thread_id="t", posts=posts)  # fmt: skip
+    experts = ExpertFinder(now=1_740_000_300).find([ScoredChunk(chunk, 0.8)])
+    assert [e.name for e in experts] == ["Tobias", "Lena"]
+    assert experts[0].why == "wrote in 1 related thread in #laser-cutter, last in 2025-02"
