@@ -212,34 +212,25 @@ class Catalog:
 
     # --- reading --------------------------------------------------------------------
     def chunks_by_id(self, ids: Iterable[str]) -> dict[str, Chunk]:
-        wanted = list(ids)
-        found: dict[str, Chunk] = {}
-        for start in range(0, len(wanted), 500):
-            batch = wanted[start : start + 500]
-            marks = ",".join("?" * len(batch))
-            rows = self._db.execute(
-                f"SELECT id, text, metadata FROM chunks WHERE id IN ({marks})", batch
-            )
-            for chunk_id, text, metadata in rows:
-                found[chunk_id] = chunk_from_row(chunk_id, text, json.loads(metadata))
-        return found
+        rows = self._rows_with_ids("SELECT id, text, metadata FROM chunks", ids)
+        return {cid: chunk_from_row(cid, text, json.loads(meta)) for cid, text, meta in rows}
 
     def post_refs(self, ids: Iterable[str]) -> dict[str, PostRef]:
+        rows = self._rows_with_ids(
+            "SELECT id, author_name, created_at, url, seq = 0, is_bot, accepted FROM posts", ids
+        )
+        return {
+            pid: PostRef(pid, name, created, url, bool(opener), bool(bot), bool(accepted))
+            for pid, name, created, url, opener, bot, accepted in rows
+        }
+
+    def _rows_with_ids(self, select: str, ids: Iterable[str]) -> Iterator[tuple]:
+        """Rows of `select` whose id is one of `ids`, asked 500 at a time (SQLite's bound limit)."""
         wanted = list(dict.fromkeys(ids))
-        found: dict[str, PostRef] = {}
         for start in range(0, len(wanted), 500):
             batch = wanted[start : start + 500]
             marks = ",".join("?" * len(batch))
-            rows = self._db.execute(
-                "SELECT id, author_name, created_at, url, seq = 0, is_bot, accepted "
-                f"FROM posts WHERE id IN ({marks})",
-                batch,
-            )
-            for pid, name, created, url, opener, bot, accepted in rows:
-                found[pid] = PostRef(
-                    pid, name, created, url, bool(opener), bool(bot), bool(accepted)
-                )
-        return found
+            yield from self._db.execute(f"{select} WHERE id IN ({marks})", batch).fetchall()
 
     def iter_chunks(self, batch: int = 1000) -> Iterator[list[Chunk]]:
         """Every stored chunk, in batches, for rebuilding derived indexes."""

@@ -85,18 +85,22 @@ class Store:
             self.catalog.bump_generation()
 
     def delete_documents(self, document_ids: Sequence[str]) -> None:
-        self.vectors.delete([cid for d in document_ids for cid in self.catalog.chunk_ids(d)])
+        if not document_ids:
+            return  # nothing changes, so the generation (and the keyword index) stays
+        self.vectors.delete(self._chunk_ids_of(document_ids))
         with self.catalog.transaction():
             for document_id in document_ids:
                 self.catalog.delete_document(document_id)
             self.catalog.bump_generation()
 
     def delete_source(self, source_id: str) -> None:
-        document_ids = list(self.catalog.document_hashes(source_id))
-        self.vectors.delete([cid for d in document_ids for cid in self.catalog.chunk_ids(d)])
+        self.vectors.delete(self._chunk_ids_of(list(self.catalog.document_hashes(source_id))))
         with self.catalog.transaction():
             self.catalog.delete_source(source_id)
             self.catalog.bump_generation()
+
+    def _chunk_ids_of(self, document_ids: Sequence[str]) -> list[str]:
+        return [cid for d in document_ids for cid in self.catalog.chunk_ids(d)]
 
     def reconcile(self, embed: Callable[[list[str]], np.ndarray] | None = None) -> int:
         """Drop vectors the catalog does not know; with `embed`, restore missing ones.

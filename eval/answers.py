@@ -13,7 +13,6 @@ import argparse
 import json
 import re
 import statistics
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,7 +99,7 @@ def summarise(results: list[CaseResult], k: int) -> dict[str, float]:
 def main() -> None:
     enforce_offline()
     from copqa.settings import Settings
-    from ingest.factory import build_pipeline
+    from eval.scratch import scratch_assistant
 
     parser = argparse.ArgumentParser(prog="python -m eval.answers", description=__doc__)
     parser.add_argument("cases", type=Path)
@@ -110,15 +109,11 @@ def main() -> None:
     parser.add_argument("-k", type=int, default=5)
     args = parser.parse_args()
     cases = [json.loads(line) for line in args.cases.read_text().splitlines() if line.strip()]
-    with tempfile.TemporaryDirectory(prefix="copqa-answers-") as scratch:
-        settings = Settings()
-        if args.corpus:
-            settings.home = Path(scratch)
-        assistant = Assistant.from_settings(settings)
-        if args.corpus:
-            build_pipeline(settings, assistant.store, assistant.embedder).ingest(
-                [args.corpus], kind="jsonl"
-            )
+    if args.corpus:
+        with scratch_assistant(args.corpus) as assistant:
+            results = [run_case(assistant, case, args.k) for case in cases]
+    else:
+        assistant = Assistant.from_settings(Settings())
         results = [run_case(assistant, case, args.k) for case in cases]
         assistant.close()
     print(json.dumps(summarise(results, args.k), indent=2))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,26 +27,17 @@ class Signals:
 
 
 def collect(cases: Path, corpus: Path) -> list[Signals]:
-    from copqa.assistant import Assistant
-    from copqa.embedding import Embedder
-    from copqa.settings import Settings
-    from copqa.store import Store
-    from ingest.factory import build_pipeline
+    from eval.scratch import scratch_assistant
 
-    with tempfile.TemporaryDirectory(prefix="copqa-calibrate-") as home:
-        settings = Settings(home=Path(home))
-        embedder = Embedder(settings.embedding.resolved_model_path())
-        store = Store(settings.home, embedder.identity, embedder.dimension)
-        build_pipeline(settings, store, embedder).ingest([corpus], kind="jsonl")
-        assistant = Assistant.over(settings, embedder, store)
+    with scratch_assistant(corpus) as assistant:
+        top_k = assistant.settings.retrieval.top_k
         signals = []
         for line in cases.read_text().splitlines():
             case = json.loads(line)
-            passages = assistant.retriever.retrieve(case["question"], settings.retrieval.top_k)
+            passages = assistant.retriever.retrieve(case["question"], top_k)
             sentence = assistant.answerer.best_sentence_score(case["question"], passages)  # type: ignore[attr-defined]
             top = passages[0].score if passages else 0.0
             signals.append(Signals(sentence, top, bool(case["answerable"])))
-        store.close()
     return signals
 
 

@@ -10,16 +10,14 @@ from __future__ import annotations
 import csv
 import json
 import re
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from copqa.embedding import Embedder
 from copqa.settings import Settings
-from copqa.store import Store
 from eval.metrics import mean, mrr_at, ndcg_at, recall_at
-from ingest.factory import build_pipeline
+from eval.scratch import scratch_assistant
 from ingest.jsonl import jsonl_document_id
 
 # Each retriever compared, as changes to the retrieval settings.
@@ -79,12 +77,8 @@ def evaluate(
     """nDCG@10, Recall@10, Recall@100 and MRR@10 of each retrieval mode, and ms per query."""
     from copqa.assistant import build_retriever
 
-    with tempfile.TemporaryDirectory(prefix="copqa-eval-") as home:
-        base = (settings or Settings()).model_copy(update={"home": Path(home)})
-        store = Store(base.home, embedder.identity, embedder.dimension)
-        report = build_pipeline(base, store, embedder).ingest([dataset.corpus], kind="jsonl")
-        if report.failed:
-            raise RuntimeError(f"corpus did not ingest cleanly: {report.failed[:3]}")
+    with scratch_assistant(dataset.corpus, embedder, settings) as assistant:
+        base, store = assistant.settings, assistant.store
         corpus_of = _corpus_ids(dataset)
         results = {}
         for mode in retrievers:
@@ -110,7 +104,6 @@ def evaluate(
             elapsed = time.perf_counter() - started
             results[mode] = {name: mean(values) for name, values in scores.items()}
             results[mode]["ms_per_query"] = 1000 * elapsed / max(len(dataset.queries), 1)
-        store.close()
     return results
 
 

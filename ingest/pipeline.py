@@ -82,6 +82,7 @@ class IngestPipeline:
         with self._store.ingestion([str(p) for p in roots]) as run_id:
             # One batch across all sources: a folder of small files embeds like one big file.
             batch = _Batch(self._embed_batch, self.write, report, progress)
+            forgotten = self._store.catalog.forgotten()
             fingerprints: dict[str, str] = {}
             for root in roots:
                 for found in self._finder.find(root, kind):
@@ -89,7 +90,7 @@ class IngestPipeline:
                         report.failed.append(found)
                     else:
                         fingerprints.update(
-                            self._ingest_source(found, uploader, prune, report, batch)
+                            self._ingest_source(found, uploader, forgotten, prune, report, batch)
                         )
             batch.flush()
             # Only now is every document of these sources stored: a crash before this
@@ -108,6 +109,7 @@ class IngestPipeline:
         self,
         found: FoundSource,
         uploader: str,
+        forgotten: frozenset[str],
         prune: bool,
         report: IngestReport,
         batch: _Batch,
@@ -128,7 +130,6 @@ class IngestPipeline:
         if stored and looks == self._store.catalog.fingerprint(source.id):
             report.unchanged += len(stored)  # not a byte changed: not even read again
             return {}
-        forgotten = self._store.catalog.forgotten()
         seen: set[str] = set()
         failed = False
         for item in found.loader.load(found.path):

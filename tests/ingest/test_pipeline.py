@@ -232,3 +232,12 @@ def test_a_catalog_from_an_earlier_release_is_upgraded(tmp_path: Path) -> None:
     catalog = Catalog(path)
     assert catalog.fingerprint("s") == ""
     catalog.close()
+
+
+def test_deleting_nothing_leaves_the_keyword_index_current(
+    pipeline, store, community: Path
+) -> None:
+    pipeline.ingest([community])
+    generation = store.catalog.generation()
+    store.delete_documents([])
+    assert store.catalog.generation() == generation
