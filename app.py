@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html
 import os
-import time
 from pathlib import Path
 
 from copqa.offline import enforce_offline
@@ -18,7 +17,7 @@ enforce_offline()
 import gradio as gr  # noqa: E402  (after the offline variables)
 
 from copqa.assistant import Assistant  # noqa: E402
-from copqa.models import Answer, Citation  # noqa: E402
+from copqa.models import Answer, Citation, iso_day  # noqa: E402
 from copqa.settings import Settings  # noqa: E402
 from ingest.factory import build_pipeline  # noqa: E402
 
@@ -91,8 +90,7 @@ def _card(citation: Citation) -> str:
     where = chunk.channel or chunk.path.rsplit("/", 1)[-1]
     if chunk.page is not None:
         where += f", p. {chunk.page}"
-    date = time.strftime("%Y-%m-%d", time.gmtime(chunk.created_at)) if chunk.created_at else ""
-    meta = " · ".join(html.escape(p) for p in (chunk.author, where, date) if p)
+    meta = " · ".join(html.escape(p) for p in (chunk.author, where, iso_day(chunk.created_at)) if p)
     link = ""
     if chunk.url.startswith(("http://", "https://")):
         link = f' <a href="{html.escape(chunk.url, quote=True)}" target="_blank" rel="noopener">open</a>'

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -18,7 +17,7 @@ from typing import Protocol
 import numpy as np
 
 from copqa.embedding import Embedder
-from copqa.models import Answer, Chunk, Citation, ScoredChunk
+from copqa.models import Answer, Chunk, Citation, ScoredChunk, iso_day
 from copqa.sentences import (
     Sentence,
     answer_sentences,
@@ -176,7 +175,9 @@ def abstention(question: str, passages: list[ScoredChunk], confidence: float) ->
     closest = []
     for chunk in list(nearest.values())[:3]:
         where = ", ".join(
-            p for p in (chunk.channel or chunk.path.rsplit("/", 1)[-1], _day(chunk.created_at)) if p
+            p
+            for p in (chunk.channel or chunk.path.rsplit("/", 1)[-1], iso_day(chunk.created_at))
+            if p
         )
         closest.append(f"- {chunk.title} ({where})" if where else f"- {chunk.title}")
     text = NOT_COVERED
@@ -236,7 +237,3 @@ def _cite(sentence: str, n: int) -> str:
 def _in_context(heading: str, sentence: str) -> str:
     section = heading.rsplit(" / ", 1)[-1]
     return f"{section}: {sentence}" if section else sentence
-
-
-def _day(epoch: int | None) -> str:
-    return time.strftime("%Y-%m-%d", time.gmtime(epoch)) if epoch else ""

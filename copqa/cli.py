@@ -16,7 +16,7 @@ enforce_offline()
 
 from copqa.assistant import Assistant  # noqa: E402  (after the offline variables)
 from copqa.errors import CopqaError  # noqa: E402
-from copqa.models import Answer, Chunk, Citation, ScoredChunk  # noqa: E402
+from copqa.models import Answer, Chunk, Citation, ScoredChunk, iso_day  # noqa: E402
 from copqa.retrieval import SearchFilter  # noqa: E402
 from copqa.settings import Settings  # noqa: E402
 
@@ -185,8 +185,8 @@ def _members(args: argparse.Namespace, settings: Settings) -> int:
             "source_ids": list(m.source_ids),
             "posts": m.posts,
             "channels": list(m.channels),
-            "first_seen": _date(m.first_seen),
-            "last_seen": _date(m.last_seen),
+            "first_seen": iso_day(m.first_seen),
+            "last_seen": iso_day(m.last_seen),
         }
         for m in directory.members()
     ]
@@ -196,7 +196,7 @@ def _members(args: argparse.Namespace, settings: Settings) -> int:
         for member in directory.members():
             print(
                 f"{member.name}: {member.posts} posts in {', '.join(member.channels) or '-'}, "
-                f"{_date(member.first_seen)} to {_date(member.last_seen)}"
+                f"{iso_day(member.first_seen)} to {iso_day(member.last_seen)}"
             )
     return 0
 
@@ -261,7 +261,7 @@ def _passage_json(chunk: Chunk, score: float) -> dict[str, object]:
         "path": chunk.path,
         "page": chunk.page,
         "created_at": chunk.created_at,
-        "date": _date(chunk.created_at),
+        "date": iso_day(chunk.created_at),
         "kind": chunk.kind,
         "channel": chunk.channel,
         "thread_id": chunk.thread_id,
@@ -272,7 +272,7 @@ def _passage_json(chunk: Chunk, score: float) -> dict[str, object]:
                 "author": p.author_name,
                 "url": p.url,
                 "created_at": p.created_at,
-                "date": _date(p.created_at),
+                "date": iso_day(p.created_at),
             }
             for p in chunk.posts
         ],
@@ -294,7 +294,7 @@ def _source_line(passage: ScoredChunk) -> str:
     where = chunk.url or chunk.path
     if chunk.page is not None:
         where += f" p. {chunk.page}"
-    parts = [chunk.title, chunk.author, chunk.channel, _date(chunk.created_at), where]
+    parts = [chunk.title, chunk.author, chunk.channel, iso_day(chunk.created_at), where]
     return " · ".join(p for p in parts if p) + f"  (score {passage.score:.2f})"
 
 
@@ -306,10 +306,6 @@ def _epoch(day: str | None, end_of_day: bool = False) -> int | None:
     except ValueError as exc:
         raise CopqaError(f"dates are YYYY-MM-DD, not {day!r}") from exc
     return int(moment.timestamp()) + (86399 if end_of_day else 0)
-
-
-def _date(epoch: int | None) -> str:
-    return time.strftime("%Y-%m-%d", time.gmtime(epoch)) if epoch is not None else ""
 
 
 if __name__ == "__main__":

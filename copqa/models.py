@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import asdict, dataclass, field
 
 DOCUMENT_KINDS = frozenset({"pdf", "markdown", "text", "html"})
 DISCUSSION_KINDS = frozenset(
     {"slack", "discord", "zulip", "mbox", "discourse", "stackexchange", "jsonl"}
 )
+
+
+def iso_day(epoch: int | None) -> str:
+    """An epoch timestamp as its UTC day, `2025-03-06`; "" when there is none."""
+    return time.strftime("%Y-%m-%d", time.gmtime(epoch)) if epoch is not None else ""
 
 
 def stable_id(*parts: object) -> str:

@@ -8,13 +8,12 @@ discussions are cut into windows of consecutive posts of one thread.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from llama_index.core.node_parser import SentenceSplitter
 
-from copqa.models import Chunk, Document, Post
+from copqa.models import Chunk, Document, Post, iso_day
 
 MIN_POST_WORDS = 3  # "+1", "thanks!" and the like carry no knowledge of their own
 
@@ -97,7 +96,7 @@ class Chunker:
         for post in posts:
             if len(post.text.split()) < MIN_POST_WORDS:
                 continue
-            header = f"{post.author_name or 'unknown'} ({_day(post.created_at)}): "
+            header = f"{post.author_name or 'unknown'} ({iso_day(post.created_at) or 'undated'}): "
             # Beyond this a post is a pasted log or dump: its opening says what it is about,
             # the rest would bury the thread under hundreds of near-identical chunks.
             body = post.text[: self._max_post_chars]
@@ -131,7 +130,3 @@ class Chunker:
             channel=document.channel,
             post_ids=post_ids,
         )
-
-
-def _day(epoch: int | None) -> str:
-    return time.strftime("%Y-%m-%d", time.gmtime(epoch)) if epoch is not None else "undated"
