@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from copqa.embedding import Embedder
-from copqa.models import Answer, Chunk, Citation, ScoredChunk, iso_day
+from copqa.models import Answer, Chunk, Citation, Quote, ScoredChunk, iso_day
 from copqa.sentences import (
     Sentence,
     answer_sentences,
-    best_match,
     passage_sentences,
     word_overlap,
 )
@@ -33,6 +32,15 @@ SELECTION_WINDOW = 0.2  # sentences this far below the best one still join the a
 
 class Answerer(Protocol):
     def answer(self, question: str, passages: list[ScoredChunk]) -> Answer: ...
+
+
+@runtime_checkable
+class StreamingAnswerer(Answerer, Protocol):
+    """An answerer whose text arrives in pieces (an LLM), checked once complete."""
+
+    def stream(self, question: str, passages: list[ScoredChunk]) -> Iterator[str]: ...
+
+    def finish(self, question: str, passages: list[ScoredChunk], reply: str) -> Answer: ...
 
 
 @dataclass(frozen=True)
@@ -88,9 +96,8 @@ class ExtractiveAnswerer:
         if confidence < self.calibration.threshold:
             return abstention(question, passages, confidence)
         chosen = self._select(candidates, vectors)
-        return compose(
-            question, passages, [(c.passage, c.sentence.text) for c in chosen], confidence
-        )
+        claims = [Claim(c.passage, c.sentence.text, _quote(c.sentence)) for c in chosen]
+        return compose(question, passages, claims, confidence)
 
     def best_sentence_score(self, question: str, passages: list[ScoredChunk]) -> float:
         """The calibration's first signal: how well the best sentence matches the question."""
@@ -142,20 +149,34 @@ class ExtractiveAnswerer:
         return sorted(picked, key=lambda c: (c.passage, c.sentence.position))
 
 
+@dataclass(frozen=True)
+class Claim:
+    """One sentence of an answer, the passage it cites (an index) and the words there behind it."""
+
+    passage: int
+    sentence: str
+    support: Quote
+
+
 def compose(
-    question: str,
-    passages: list[ScoredChunk],
-    claims: Sequence[tuple[int, str]],
-    confidence: float,
+    question: str, passages: list[ScoredChunk], claims: Sequence[Claim], confidence: float
 ) -> Answer:
-    """An answer from (passage index, sentence) claims: citations numbered by first use."""
+    """An answer from its claims: citations numbered by first use, each with its quotes."""
     numbers: dict[int, int] = {}
+    quotes: dict[int, list[Quote]] = {}
     lines = []
-    for passage, text in claims:
-        n = numbers.setdefault(passage, len(numbers) + 1)
-        lines.append(_cite(text, n))
+    for claim in claims:
+        n = numbers.setdefault(claim.passage, len(numbers) + 1)
+        lines.append(_cite(claim.sentence, n))
+        quotes.setdefault(claim.passage, []).append(claim.support)
     citations = tuple(
-        Citation(n=n, chunk=passages[i].chunk, score=passages[i].score) for i, n in numbers.items()
+        Citation(
+            n=n,
+            chunk=passages[i].chunk,
+            score=passages[i].score,
+            quotes=tuple(dict.fromkeys(quotes[i])),
+        )
+        for i, n in numbers.items()
     )
     return Answer(
         question=question,
@@ -204,26 +225,40 @@ class CitationChecker:
         self, question: str, text: str, passages: list[ScoredChunk], confidence: float
     ) -> Answer:
         """Rebuild an answer from raw text with `[n]` markers (1-based passage numbers)."""
-        claims: list[tuple[int, str]] = []
+        claims: list[Claim] = []
         unsupported: list[str] = []
         for sentence, numbers in answer_sentences(text):
             valid = [n for n in numbers if 1 <= n <= len(passages)]
-            cited = next((n for n in valid if self._supports(sentence, passages[n - 1])), None)
-            if cited is None:
+            support = None
+            for n in valid:
+                support = self._support(sentence, passages[n - 1])
+                if support is not None:
+                    claims.append(Claim(n - 1, sentence, support))
+                    break
+            if support is None:
                 unsupported.append(sentence)
-            else:
-                claims.append((cited - 1, sentence))
         if not claims:
             return abstention(question, passages, confidence)
         answer = compose(question, passages, claims, confidence)
         return dataclasses.replace(answer, unsupported=tuple(unsupported))
 
-    def _supports(self, claim: str, passage: ScoredChunk) -> bool:
-        if word_overlap(claim, passage.chunk.text) >= self._min_overlap:
-            return True
-        sources = [s.text for s in passage_sentences(passage.chunk, min_words=1)]
-        vectors = self._embedder.embed([claim, *sources])
-        return best_match(vectors[0], vectors[1:]) >= self._min_similarity
+    def _support(self, claim: str, passage: ScoredChunk) -> Quote | None:
+        """The passage's sentence closest to the claim, if the passage supports the claim."""
+        sources = passage_sentences(passage.chunk, min_words=1)
+        if not sources:
+            return None
+        vectors = self._embedder.embed([claim, *(s.text for s in sources)])
+        similarities = vectors[1:] @ vectors[0]
+        best = int(np.argmax(similarities))
+        supported = (
+            word_overlap(claim, passage.chunk.text) >= self._min_overlap
+            or float(similarities[best]) >= self._min_similarity
+        )
+        return _quote(sources[best]) if supported else None
+
+
+def _quote(sentence: Sentence) -> Quote:
+    return Quote(sentence.text, sentence.author)
 
 
 def _cite(sentence: str, n: int) -> str:

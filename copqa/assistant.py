@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
-from copqa.answering import Answerer, Calibration, CitationChecker, ExtractiveAnswerer
+from copqa.answering import (
+    Answerer,
+    Calibration,
+    CitationChecker,
+    ExtractiveAnswerer,
+    StreamingAnswerer,
+)
 from copqa.embedding import Embedder
 from copqa.experts import ExpertFinder
-from copqa.models import Answer
+from copqa.models import Answer, ScoredChunk
 from copqa.retrieval import (
     NO_FILTER,
     DenseRetriever,
@@ -68,10 +74,37 @@ class Assistant:
         where: SearchFilter = NO_FILTER,
     ) -> Answer:
         """Answer a question; `history` holds the conversation's earlier questions."""
-        query = self._standalone(question, history)
-        passages = self.retriever.retrieve(query, k or self.settings.retrieval.top_k, where)
+        passages = self._retrieve(question, k, history, where)
         answer = self.answerer.answer(question, passages)
         return dataclasses.replace(answer, experts=self._experts.find(passages))
+
+    def ask_streaming(
+        self,
+        question: str,
+        k: int | None = None,
+        history: Sequence[str] = (),
+        where: SearchFilter = NO_FILTER,
+    ) -> Iterator[str | Answer]:
+        """Like `ask`, for a page: the draft as an LLM writes it, then the checked `Answer`.
+
+        The draft is unchecked text; the `Answer`, always the last item, is what to keep.
+        """
+        passages = self._retrieve(question, k, history, where)
+        if isinstance(self.answerer, StreamingAnswerer):
+            reply = ""
+            for piece in self.answerer.stream(question, passages):
+                reply += piece
+                yield reply
+            answer = self.answerer.finish(question, passages, reply)
+        else:
+            answer = self.answerer.answer(question, passages)
+        yield dataclasses.replace(answer, experts=self._experts.find(passages))
+
+    def _retrieve(
+        self, question: str, k: int | None, history: Sequence[str], where: SearchFilter
+    ) -> list[ScoredChunk]:
+        query = self._standalone(question, history)
+        return self.retriever.retrieve(query, k or self.settings.retrieval.top_k, where)
 
     def close(self) -> None:
         self.store.close()

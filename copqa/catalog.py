@@ -1,4 +1,4 @@
-"""The catalog: SQLite system of record for sources, documents, posts, chunks and runs.
+"""The catalog: SQLite system of record for sources, documents, posts and chunks.
 
 The vector store (and later the keyword index) is derived from what is here and can be
 rebuilt from it. Only `copqa.store` uses this module.
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from copqa.models import Chunk, Document, Post, PostRef
+from copqa.sqlite import ThreadConnections
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -39,9 +40,6 @@ CREATE TABLE IF NOT EXISTS chunks (
     text TEXT NOT NULL, metadata TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_document ON chunks(document_id);
 CREATE TABLE IF NOT EXISTS forgotten (key TEXT PRIMARY KEY, forgotten_at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, started_at INTEGER NOT NULL, finished_at INTEGER,
-    paths TEXT NOT NULL, report TEXT);
 """
 
 
@@ -71,6 +69,22 @@ class MemberRecord:
 
 
 @dataclass(frozen=True)
+class LibraryEntry:
+    """One source as the library lists it."""
+
+    source_id: str
+    kind: str
+    locator: str
+    uploader: str
+    updated_at: int
+    channels: tuple[str, ...]
+    documents: int
+    chunks: int
+    title: str  # the first document's title: a file's own title
+    created_at: int | None  # the newest document's date
+
+
+@dataclass(frozen=True)
 class CatalogCounts:
     sources: int
     documents: int
@@ -80,18 +94,24 @@ class CatalogCounts:
 
 
 class Catalog:
-    """SQLite tables behind every stored text. Writes happen in explicit transactions."""
+    """SQLite tables behind every stored text. Writes happen in explicit transactions.
+
+    Safe to share between threads: each thread reads and writes through its own connection.
+    """
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        self.path = path
+        self._connections = ThreadConnections(path)
         self._db.executescript(_SCHEMA)
         self._add_missing_columns()
 
+    @property
+    def _db(self) -> sqlite3.Connection:
+        return self._connections.get()
+
     def close(self) -> None:
-        self._db.close()
+        self._connections.close()
 
     def _add_missing_columns(self) -> None:
         """Bring a catalog made by an earlier copqa up to this schema (columns only ever added)."""
@@ -253,6 +273,17 @@ class Catalog:
             ),
         )
 
+    def open_questions(self, limit: int) -> list[str]:
+        """Opening questions of the threads with the most replies: what the community asks."""
+        rows = self._db.execute(
+            "SELECT d.title FROM documents d JOIN posts p ON p.document_id = d.id "
+            "WHERE d.title LIKE '%?' AND length(d.title) BETWEEN 15 AND 120 "
+            "GROUP BY d.id HAVING count(DISTINCT p.author_id) > 1 "
+            "ORDER BY count(*) DESC, max(p.created_at) DESC LIMIT ?",
+            (limit,),
+        )
+        return [row[0] for row in rows]
+
     # --- members ----------------------------------------------------------------------
     def members(self) -> list[MemberRecord]:
         rows = self._db.execute(
@@ -324,19 +355,26 @@ class Catalog:
         ).fetchone()
         return SourceRecord(*row) if row else None
 
-    # --- runs -----------------------------------------------------------------------
-    def start_run(self, paths: list[str]) -> int:
-        cursor = self._db.execute(
-            "INSERT INTO runs (started_at, paths) VALUES (?, ?)",
-            (int(time.time()), json.dumps(paths)),
+    # --- the library ----------------------------------------------------------------
+    def library(self) -> list[LibraryEntry]:
+        """Every source with what it holds, most recently updated first."""
+        rows = self._db.execute(
+            "SELECT s.id, s.kind, s.locator, s.uploader, s.updated_at, "
+            "group_concat(DISTINCT NULLIF(d.channel, '')), count(DISTINCT d.id), "
+            "(SELECT count(*) FROM chunks c JOIN documents d2 ON d2.id = c.document_id "
+            " WHERE d2.source_id = s.id), min(d.title), max(d.created_at) "
+            "FROM sources s LEFT JOIN documents d ON d.source_id = s.id "
+            "GROUP BY s.id ORDER BY s.updated_at DESC, s.locator"
         )
-        return int(cursor.lastrowid or 0)
-
-    def finish_run(self, run_id: int, report: dict[str, object]) -> None:
-        self._db.execute(
-            "UPDATE runs SET finished_at = ?, report = ? WHERE id = ?",
-            (int(time.time()), json.dumps(report), run_id),
-        )
+        return [
+            LibraryEntry(
+                sid, kind, locator, uploader, updated,
+                tuple(sorted((channels or "").split(","))) if channels else (),
+                documents, chunks, title or "", created,
+            )
+            for sid, kind, locator, uploader, updated, channels, documents, chunks, title, created
+            in rows
+        ]  # fmt: skip
 
 
 def _post_row(document_id: str, seq: int, post: Post) -> tuple[object, ...]:

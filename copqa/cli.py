@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 import time
@@ -29,6 +30,10 @@ EXAMPLES = """examples:
   copqa stats --json
   copqa members                             who posted, where and when
   copqa members forget "Jane Doe"           remove every post of a member, for good
+  copqa members add ada --role maintainer   an account that may upload and manage (asks a password)
+  copqa members add bo --role member --password-stdin < pw.txt
+  copqa members accounts --json             who has an account, and their role
+  copqa members remove bo                   delete an account
 """
 
 
@@ -81,9 +86,21 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
     ask.set_defaults(run=_ask)
 
-    members = commands.add_parser("members", help="the member directory; forget a member")
-    members.add_argument("action", nargs="?", choices=["list", "forget"], default="list")
-    members.add_argument("name", nargs="?", help="with forget: the member's name or id")
+    members = commands.add_parser(
+        "members", help="the member directory and accounts; forget a member"
+    )
+    members.add_argument(
+        "action",
+        nargs="?",
+        choices=["list", "forget", "add", "remove", "accounts"],
+        default="list",
+        help="list posters (default), forget one; add, remove or list accounts",
+    )
+    members.add_argument("name", nargs="?", help="with forget: name or id; add, remove: account")
+    members.add_argument("--role", choices=["member", "maintainer"], help="with add: the role")
+    members.add_argument(
+        "--password-stdin", action="store_true", help="with add: read the password from stdin"
+    )
     members.add_argument("--json", action="store_true", help="print as JSON")
     members.set_defaults(run=_members)
 
@@ -175,6 +192,8 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
 def _members(args: argparse.Namespace, settings: Settings) -> int:
     from copqa.members import MemberDirectory
 
+    if args.action in ("add", "remove", "accounts"):
+        return _accounts(args, settings)
     assistant = Assistant.from_settings(settings)
     directory = MemberDirectory(assistant.store.catalog.members(), settings.members.aliases)
     if args.action == "forget":
@@ -226,6 +245,44 @@ def _forget(
             f"{report.threads_rechunked} threads re-chunked, {report.threads_removed} removed"
         )
     return 0
+
+
+def _accounts(args: argparse.Namespace, settings: Settings) -> int:
+    """Account commands: only the catalog file, never the embedding model."""
+    from copqa.accounts import Accounts
+
+    if args.action != "accounts" and not args.name:
+        raise CopqaError(f"members {args.action} needs the account name")
+    if args.action == "add" and not args.role:
+        raise CopqaError("members add needs --role member or --role maintainer")
+    password = _new_password(args) if args.action == "add" else ""
+    accounts = Accounts(settings.home / "catalog.sqlite3")
+    try:
+        if args.action == "add":
+            account = accounts.add(args.name, args.role, password)
+            print(f"account {account.name} added as {account.role}")
+        elif args.action == "remove":
+            if not accounts.remove(args.name):
+                raise CopqaError(f"no account named {args.name!r}; see `copqa members accounts`")
+            print(f"account {args.name.strip()} removed")
+        elif args.json:
+            listing = [{"name": a.name, "role": a.role} for a in accounts.list()]
+            print(json.dumps(listing, indent=2, ensure_ascii=False))
+        else:
+            for account in accounts.list():
+                print(f"{account.name}: {account.role}")
+    finally:
+        accounts.close()
+    return 0
+
+
+def _new_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    password = getpass.getpass(f"password for {args.name}: ")
+    if getpass.getpass("the same again: ") != password:
+        raise CopqaError("the two passwords differ; nothing was changed")
+    return password
 
 
 def answer_json(answer: Answer) -> dict[str, object]:

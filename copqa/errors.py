@@ -5,7 +5,9 @@ CopqaError
 ├── ModelMismatchError     the store was built with another embedding model
 ├── StoreError             the vector store or the catalog cannot be used
 ├── LLMUnavailableError    the configured LLM did not answer
-└── UnreadableSourceError  a path given to ingest cannot be read at all
+├── UnreadableSourceError  a path given to ingest cannot be read at all
+├── TooManyAttemptsError   too many failed sign-ins for one name lately; wait, then retry
+└── AccessDeniedError      the signed-in account's role does not allow this
 """
 
 
@@ -30,4 +32,12 @@ class LLMUnavailableError(CopqaError):
 
 
 class UnreadableSourceError(CopqaError):
+    pass
+
+
+class TooManyAttemptsError(CopqaError):
+    pass
+
+
+class AccessDeniedError(CopqaError):
     pass

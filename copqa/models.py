@@ -151,11 +151,24 @@ class ScoredChunk:
 
 
 @dataclass(frozen=True)
+class Quote:
+    """A sentence of a cited passage that supports the answer, and who wrote it."""
+
+    text: str
+    author: str = ""
+
+
+@dataclass(frozen=True)
 class Citation:
     n: int
     chunk: Chunk
     score: float
     supported: bool = True
+    quotes: tuple[Quote, ...] = ()  # the passage's sentences the answer rests on
+
+    def post(self, quote: Quote) -> PostRef | None:
+        """The post a quote comes from, when the passage is part of a discussion."""
+        return next((p for p in self.chunk.posts if p.author_name == quote.author), None)
 
 
 @dataclass(frozen=True)

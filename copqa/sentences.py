@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import numpy as np
-
 from copqa.models import Chunk
 
 # "Name (2025-03-06): " opens each post inside a discussion chunk.
@@ -184,8 +182,3 @@ def word_overlap(claim: str, source: str) -> float:
     if not claim_words:
         return 0.0
     return len(claim_words & content_words(source)) / len(claim_words)
-
-
-def best_match(vector: np.ndarray, candidates: np.ndarray) -> float:
-    """Highest cosine similarity of a unit vector to rows of unit vectors (0 for none)."""
-    return float((candidates @ vector).max()) if len(candidates) else 0.0

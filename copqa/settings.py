@@ -124,6 +124,27 @@ class LLMSettings(BaseModel):
     timeout: float = Field(default=120.0, gt=0, description="Seconds to wait for the server.")
 
 
+class AppSettings(BaseModel):
+    allow_anonymous: bool = Field(default=True, description="Newcomers may ask without signing in.")
+    max_upload_mb: float = Field(default=20.0, gt=0, description="Larger uploads are refused.")
+    ask_concurrency: int = Field(
+        default=4, ge=1, description="Questions answered at once; more wait in the queue."
+    )
+    max_queue: int = Field(
+        default=64, ge=1, description="Requests waiting at most; more are refused."
+    )
+    examples: list[str] = Field(
+        default_factory=list,
+        description="Example questions on the page; empty: the most discussed questions of the community.",
+    )
+    unsure_below: float = Field(
+        default=0.6,
+        ge=0,
+        le=1,
+        description="Answers under this confidence count as knowledge gaps for maintainers.",
+    )
+
+
 class Settings(BaseSettings):
     """Everything copqa can be told, with a sane default for each."""
 
@@ -141,3 +162,4 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     sources: SourceLinkSettings = Field(default_factory=SourceLinkSettings)
     members: MemberSettings = Field(default_factory=MemberSettings)
+    app: AppSettings = Field(default_factory=AppSettings)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from copqa.activity import ActivityLog
 from copqa.catalog import Catalog, CatalogCounts, SourceRecord
 from copqa.keyword_index import KeywordIndex, keyword_text
 from copqa.models import Chunk, Document, PostRef, ScoredChunk
@@ -43,21 +45,47 @@ class Store:
         self.home = home
         self.model_identity = model_identity
         self.catalog = Catalog(home / "catalog.sqlite3")
+        self.activity = ActivityLog(self.catalog.path)
         self.vectors = ChromaVectors(home / "chroma", model_identity, dimension)
         self._keywords: KeywordIndex | None = None
+        self._keywords_lock = threading.Lock()
+        self._writer = threading.RLock()
+        self._writer_depth = 0
 
     def close(self) -> None:
+        self.activity.close()
         self.catalog.close()
 
     # --- writing ----------------------------------------------------------------------
     @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the home's write lock: one writer at a time across threads and processes.
+
+        Reentrant within a thread, so an ingestion may delete what it prunes.
+        """
+        with self._writer:
+            if self._writer_depth:
+                self._writer_depth += 1
+                try:
+                    yield
+                finally:
+                    self._writer_depth -= 1
+                return
+            with open(self.home / "ingest.lock", "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                self._writer_depth = 1
+                try:
+                    yield
+                finally:
+                    self._writer_depth = 0
+
+    @contextmanager
     def ingestion(self, paths: list[str]) -> Iterator[int]:
         """One ingestion at a time per home; repairs what an interrupted run left."""
-        with open(self.home / "ingest.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        with self.exclusive():
             if self.catalog.get_meta(_UNFINISHED_RUN) is not None:
                 self.reconcile()
-            run_id = self.catalog.start_run(paths)
+            run_id = self.activity.start_run(paths)
             self.catalog.set_meta(_UNFINISHED_RUN, str(run_id))
             yield run_id
             self.catalog.set_meta(_UNFINISHED_RUN, None)
@@ -87,17 +115,20 @@ class Store:
     def delete_documents(self, document_ids: Sequence[str]) -> None:
         if not document_ids:
             return  # nothing changes, so the generation (and the keyword index) stays
-        self.vectors.delete(self._chunk_ids_of(document_ids))
-        with self.catalog.transaction():
-            for document_id in document_ids:
-                self.catalog.delete_document(document_id)
-            self.catalog.bump_generation()
+        with self.exclusive():
+            self.vectors.delete(self._chunk_ids_of(document_ids))
+            with self.catalog.transaction():
+                for document_id in document_ids:
+                    self.catalog.delete_document(document_id)
+                self.catalog.bump_generation()
 
     def delete_source(self, source_id: str) -> None:
-        self.vectors.delete(self._chunk_ids_of(list(self.catalog.document_hashes(source_id))))
-        with self.catalog.transaction():
-            self.catalog.delete_source(source_id)
-            self.catalog.bump_generation()
+        """Remove a source with its documents, posts, chunks and vectors."""
+        with self.exclusive():
+            self.vectors.delete(self._chunk_ids_of(list(self.catalog.document_hashes(source_id))))
+            with self.catalog.transaction():
+                self.catalog.delete_source(source_id)
+                self.catalog.bump_generation()
 
     def _chunk_ids_of(self, document_ids: Sequence[str]) -> list[str]:
         return [cid for d in document_ids for cid in self.catalog.chunk_ids(d)]
@@ -123,16 +154,20 @@ class Store:
     def keyword_index(self) -> KeywordIndex:
         """The BM25 index, brought up to date with the catalog when it has moved on."""
         generation = self.catalog.generation()
-        if self._keywords is not None and self._keywords.generation == generation:
-            return self._keywords
-        folder = self.home / "keyword"
-        index = KeywordIndex.load(folder)
-        if index is None or index.generation != generation:
-            texts = ((c.id, keyword_text(c)) for b in self.catalog.iter_chunks() for c in b)
-            index = KeywordIndex.build(texts, generation)
-            index.save(folder)
-        self._keywords = index
-        return index
+        index = self._keywords
+        if index is not None and index.generation == generation:
+            return index
+        with self._keywords_lock:  # several askers after a change: one rebuild
+            if self._keywords is not None and self._keywords.generation == generation:
+                return self._keywords
+            folder = self.home / "keyword"
+            index = KeywordIndex.load(folder)
+            if index is None or index.generation != generation:
+                texts = ((c.id, keyword_text(c)) for b in self.catalog.iter_chunks() for c in b)
+                index = KeywordIndex.build(texts, generation)
+                index.save(folder)
+            self._keywords = index
+            return index
 
     # --- reading ----------------------------------------------------------------------
     def search(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[ScoredChunk]:

@@ -47,6 +47,11 @@ def without_authors(document: Document, forgotten: Set[str]) -> Document | None:
 
 def forget_member(store: Store, pipeline: IngestPipeline, keys: Set[str]) -> ForgetReport:
     """Remove every post written under these author ids or names, and remember them."""
+    with store.exclusive():
+        return _forget(store, pipeline, keys)
+
+
+def _forget(store: Store, pipeline: IngestPipeline, keys: Set[str]) -> ForgetReport:
     with store.catalog.transaction():
         store.catalog.forget(keys)
     removed_posts = rechunked = removed_threads = 0

@@ -102,7 +102,7 @@ class IngestPipeline:
             if report.added or report.updated or report.removed:
                 self._store.keyword_index()  # rebuilt now, not on the next question
             report.seconds = time.perf_counter() - started
-            self._store.catalog.finish_run(run_id, report.to_json())
+            self._store.activity.finish_run(run_id, report.to_json())
         return report
 
     def _ingest_source(

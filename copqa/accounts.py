@@ -1,0 +1,189 @@
+"""Member accounts: a name, a role and a scrypt password hash, in the catalog's SQLite file.
+
+Newcomers need no account; members may upload; maintainers may also manage the store.
+Failed sign-ins are counted per name, in memory, so guessing a password is slow.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import math
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, cast
+
+from copqa.errors import ConfigError, StoreError, TooManyAttemptsError
+from copqa.sqlite import connect
+
+ROLES = ("newcomer", "member", "maintainer")
+Role = Literal["newcomer", "member", "maintainer"]
+
+MAX_FAILURES = 5  # failed sign-ins per name within WINDOW_SECONDS before the name is locked
+WINDOW_SECONDS = 300.0
+MIN_PASSWORD = 8
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+
+_SCHEMA = """CREATE TABLE IF NOT EXISTS accounts (name TEXT PRIMARY KEY COLLATE NOCASE,
+    role TEXT NOT NULL, password_hash TEXT NOT NULL, created_at INTEGER NOT NULL)"""
+
+
+@dataclass(frozen=True)
+class Account:
+    """Who is signed in, and what they may do."""
+
+    name: str
+    role: Role
+
+    @property
+    def can_upload(self) -> bool:
+        return self.role in ("member", "maintainer")
+
+    @property
+    def is_maintainer(self) -> bool:
+        return self.role == "maintainer"
+
+
+ANONYMOUS = Account("", "newcomer")
+
+
+class Accounts:
+    """The accounts table, safe to share between threads.
+
+    Args:
+        path: The SQLite file (the catalog's); created with its folder if missing.
+        clock: Seconds from a steady clock, for the sign-in failure window.
+    """
+
+    def __init__(self, path: Path, clock: Callable[[], float] = time.monotonic) -> None:
+        self._path = path
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._failures: dict[str, list[float]] = {}  # casefolded name -> failure times
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = connect(path)
+        with self._locked() as db:
+            db.execute(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def add(self, name: str, role: str, password: str) -> Account:
+        """Create an account, or replace the role and password of an existing one.
+
+        Raises:
+            ConfigError: The name, role or password is not acceptable.
+        """
+        name = name.strip()
+        if not 1 <= len(name) <= 64:
+            raise ConfigError("an account name has 1 to 64 characters")
+        if role not in ("member", "maintainer"):
+            raise ConfigError(f"role {role!r}: use member or maintainer (newcomers need none)")
+        if len(password) < MIN_PASSWORD:
+            raise ConfigError(f"a password needs {MIN_PASSWORD} characters or more; choose longer")
+        stored = _hash(password)
+        with self._locked() as db:
+            db.execute(
+                "INSERT INTO accounts VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
+                "name = excluded.name, role = excluded.role, password_hash = excluded.password_hash",
+                (name, role, stored, int(time.time())),
+            )
+        return Account(name, cast(Role, role))
+
+    def remove(self, name: str) -> bool:
+        """Delete an account; False if there was none by that name."""
+        with self._locked() as db:
+            return db.execute("DELETE FROM accounts WHERE name = ?", (name.strip(),)).rowcount > 0
+
+    def list(self) -> list[Account]:
+        """Every account, by name."""
+        with self._locked() as db:
+            rows = db.execute("SELECT name, role FROM accounts ORDER BY name").fetchall()
+        return [Account(name, role) for name, role in rows]
+
+    def get(self, name: str) -> Account | None:
+        """The account with this name, in any letter case, or None."""
+        row = self._row(name)
+        return Account(row[0], row[1]) if row else None
+
+    def verify(self, name: str, password: str) -> Account | None:
+        """The account if the password is right, else None.
+
+        Raises:
+            TooManyAttemptsError: This name failed too often lately; nothing was checked.
+        """
+        key = name.strip().casefold()
+        with self._lock:
+            now = self._clock()
+            recent = [t for t in self._failures.get(key, []) if now - t < WINDOW_SECONDS]
+            if len(recent) >= MAX_FAILURES:
+                minutes = math.ceil((recent[0] + WINDOW_SECONDS - now) / 60)
+                raise TooManyAttemptsError(
+                    f"too many failed sign-ins for {name.strip()!r}; try again in {minutes} min"
+                )
+            # Counted as failed until it succeeds, so parallel guesses cannot pass the limit.
+            self._failures[key] = [*recent, now]
+            if len(self._failures) > 10_000:  # guessed names pile up; drop the ones gone quiet
+                self._failures = {
+                    k: ts for k, ts in self._failures.items() if now - ts[-1] < WINDOW_SECONDS
+                }
+        row = self._row(name)
+        # An unknown name costs the same hashing, so timing does not tell which names exist.
+        matches = _check(password, row[2] if row else _DUMMY_HASH)
+        if not (row and matches):
+            return None
+        with self._lock:
+            self._failures.pop(key, None)
+        return Account(row[0], row[1])
+
+    def _row(self, name: str) -> tuple[str, Role, str] | None:
+        with self._locked() as db:
+            return db.execute(
+                "SELECT name, role, password_hash FROM accounts WHERE name = ?", (name.strip(),)
+            ).fetchone()
+
+    @contextmanager
+    def _locked(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                yield self._db
+            except sqlite3.Error as exc:
+                raise StoreError(f"the accounts in {self._path} cannot be used: {exc}") from exc
+
+
+def _derive(password: str, salt: bytes, n: int, r: int, p: int, dklen: int) -> bytes:
+    memory = 256 * n * r * p  # twice what scrypt needs; OpenSSL's default limit is 32 MiB
+    return hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, dklen=dklen, maxmem=memory)
+
+
+def _hash(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    key = _derive(password, salt, _SCRYPT_N, _SCRYPT_R, _SCRYPT_P, 32)
+    encoded = "$".join(base64.b64encode(part).decode() for part in (salt, key))
+    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${encoded}"
+
+
+def _check(password: str, stored: str) -> bool:
+    """Whether `password` derives the key in `stored`, with the parameters `stored` names."""
+    try:
+        scheme, n, r, p, salt, key = stored.split("$")
+        if scheme != "scrypt":
+            raise ValueError(f"unknown scheme {scheme!r}")
+        expected = base64.b64decode(key, validate=True)
+        salt_bytes = base64.b64decode(salt, validate=True)
+        actual = _derive(password, salt_bytes, int(n), int(r), int(p), len(expected))
+    except ValueError as exc:
+        raise StoreError(f"unreadable password hash ({exc}); add the account again") from exc
+    return hmac.compare_digest(actual, expected)
+
+
+# A zero salt and a zero key: what an unknown name is checked against (nothing derives it).
+_DUMMY_HASH = f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${'A' * 22}==${'A' * 43}="
