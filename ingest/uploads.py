@@ -14,13 +14,13 @@ import os
 import re
 import shutil
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from copqa.errors import UnreadableSourceError
 from ingest.archive import iter_zip_members
-from ingest.pipeline import IngestPipeline, Progress
+from ingest.pipeline import IngestPipeline
 
 UPLOADS = "uploads"
 DOCUMENT_SUFFIXES = {"pdf": ".pdf", "html": ".html", "markdown": ".md", "text": ".txt"}
@@ -70,9 +70,12 @@ class UploadDesk:
         uploader: str,
         *,
         allow_exports: bool = False,
-        progress: Progress | None = None,
+        on_file: Callable[[int, int, str], None] | None = None,
     ) -> UploadReport:
-        """Check, store and ingest the files; every file ends up added, present or refused."""
+        """Check, store and ingest the files; every file ends up added, present or refused.
+
+        `on_file(done, total, name)` is called before each file is ingested.
+        """
         report = UploadReport()
         stored: dict[Path, str] = {}  # stored path -> the member's name for it
         for upload in uploads:
@@ -86,9 +89,11 @@ class UploadDesk:
                 report.present.append(name)
             else:
                 stored[target] = name
-        for target, name in stored.items():
+        for done, (target, name) in enumerate(stored.items()):
+            if on_file is not None:
+                on_file(done, len(stored), name)
             # One ingestion per upload, so each gets its own verdict.
-            ingested = self._pipeline.ingest([target], uploader=uploader, progress=progress)
+            ingested = self._pipeline.ingest([target], uploader=uploader)
             report.chunks += ingested.chunks
             errors = list(dict.fromkeys(f.error for f in ingested.failed))
             if ingested.added + ingested.updated == 0:

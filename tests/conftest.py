@@ -58,3 +58,46 @@ def pipeline(settings, store, embedder):
     from ingest.factory import build_pipeline
 
     return build_pipeline(settings, store, embedder)
+
+
+# Accounts of the page under test: (name, role, password).
+MAINTAINER = ("ada", "maintainer", "correct horse battery")
+MEMBER = ("bob", "member", "bob's long password")
+OTHER_MEMBER = ("cleo", "member", "cleo's long password")
+XSS_POST = (
+    "# Workshop notice board\n\n"
+    "Mallory posted this notice about the soldering station fume extractor: "
+    "<script>document.title='pwned'</script> "
+    "<img src=x onerror=\"document.body.dataset.pwned='1'\"> "
+    "[see the extractor manual](javascript:document.body.dataset.pwned='2') "
+    "and the extractor filter is changed every March.\n"
+)
+
+
+@pytest.fixture(scope="session")
+def app_home(tmp_path_factory) -> Path:
+    """A home holding the sample community, a post full of markup, and three accounts."""
+    from tests.cli import run_copqa
+
+    home = tmp_path_factory.mktemp("page-home")
+    notices = home.parent / "notices"
+    notices.mkdir()
+    (notices / "notice-board.md").write_text(XSS_POST, encoding="utf-8")
+    sample = REPO / "sample"
+    ingested = run_copqa(home, "ingest", str(sample / "docs"), str(sample / "slack"), str(notices))
+    assert ingested.returncode == 0, ingested.stderr
+    for name, role, password in (MAINTAINER, MEMBER, OTHER_MEMBER):
+        added = run_copqa(
+            home, "members", "add", name, "--role", role, "--password-stdin", stdin=password + "\n"
+        )
+        assert added.returncode == 0, added.stderr
+    return home
+
+
+@pytest.fixture(scope="session")
+def app_url(app_home: Path):
+    """The page served by a real `python app.py` on loopback, shared by the page's tests."""
+    from tests.app_server import running_app
+
+    with running_app(app_home) as url:
+        yield url

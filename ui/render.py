@@ -1,6 +1,6 @@
 """HTML and Markdown for the page, from copqa's results. No Gradio here.
 
-Every piece of member text goes through `html.escape` (or `_md_text`) before it is put
+Every piece of member text goes through `html.escape` (or `markdown_text`) before it is put
 into markup, so a post holding `<script>`, an `onerror=` attribute or a `javascript:`
 link shows as text and runs nothing. Links are only ever made from http(s) URLs.
 """
@@ -17,8 +17,7 @@ from copqa.gaps import Gap
 from copqa.library import Shelf
 from copqa.models import Answer, Chunk, Citation, Expert, iso_day
 
-STYLE = """
-<style>
+CSS = """
 .copqa-card {border: 1px solid var(--border-color-primary); border-radius: 8px;
   padding: 8px 12px; margin: 8px 0;}
 .copqa-card .where {color: var(--body-text-color-subdued); font-size: 0.9em;}
@@ -29,15 +28,14 @@ STYLE = """
   background: var(--background-fill-secondary); border: 1px solid var(--border-color-primary);}
 .copqa-unsupported {color: #b45309;}
 .copqa-table td, .copqa-table th {padding: 2px 8px; text-align: left; vertical-align: top;}
-</style>
 """
 
 
 def answer_markdown(answer: Answer) -> str:
     """The answer as the chat shows it: member text escaped, unsupported sentences marked."""
-    text = _md_text(answer.answer)
+    text = markdown_text(answer.answer)
     if answer.unsupported:
-        dropped = "\n".join(f"- ~~{_md_text(s)}~~" for s in answer.unsupported)
+        dropped = "\n".join(f"- ~~{markdown_text(s)}~~" for s in answer.unsupported)
         text += f"\n\n*Left out, as no cited source supports them:*\n{dropped}"
     if answer.answered:
         text += f"\n\n<sub>confidence {answer.confidence:.0%}</sub>"
@@ -47,8 +45,8 @@ def answer_markdown(answer: Answer) -> str:
 def sources_html(answer: Answer) -> str:
     """Under an answer: citation cards and who to ask; for an abstention, where to look."""
     if not answer.answered:
-        return STYLE + _abstention(answer)
-    parts = [STYLE, "<h4>Sources</h4>", *(citation_card(c) for c in answer.citations)]
+        return _abstention(answer)
+    parts = ["<h4>Sources</h4>", *(citation_card(c) for c in answer.citations)]
     if answer.unsupported:
         items = "".join(
             f'<li class="copqa-unsupported">{html.escape(s)}</li>' for s in answer.unsupported
@@ -142,11 +140,13 @@ def upload_report_markdown(added: Sequence[str], present: Sequence[str],
                            refused: Sequence[tuple[str, str]], chunks: int) -> str:  # fmt: skip
     lines = []
     if added:
-        lines.append(f"**Added** ({chunks} passages): " + ", ".join(_md_text(n) for n in added))
+        lines.append(
+            f"**Added** ({chunks} passages): " + ", ".join(markdown_text(n) for n in added)
+        )
     if present:
-        lines.append("**Already in the library**: " + ", ".join(_md_text(n) for n in present))
+        lines.append("**Already in the library**: " + ", ".join(markdown_text(n) for n in present))
     for name, why in refused:
-        lines.append(f"**Refused** {_md_text(name)}: {_md_text(why)}")
+        lines.append(f"**Refused** {markdown_text(name)}: {markdown_text(why)}")
     return "\n\n".join(lines) or "No files were given."
 
 
@@ -177,7 +177,7 @@ def gaps_html(gaps: Sequence[Gap], examples: int = 3) -> str:
             f'<span class="where">— {gap.count} question{"s" * (gap.count != 1)} ({why})</span>'
             f"<ul>{shown}</ul></div>"
         )
-    return STYLE + "".join(items)
+    return "".join(items)
 
 
 def feedback_html(feedback: Sequence[FeedbackRecord]) -> str:
@@ -227,7 +227,7 @@ def _link(url: str, label: str) -> str:
     return f' <a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener noreferrer">{label}</a>'
 
 
-def _md_text(text: str) -> str:
+def markdown_text(text: str) -> str:
     """Member text for a Markdown view: markup shows as text, links stay inert."""
     return html.escape(text, quote=False).replace("](", "]\\(")
 

@@ -1,4 +1,4 @@
-"""`python -m eval.bench [ingest] [latency] [...]`: run benchmarks and print their figures."""
+"""`python -m eval.bench [ingest] [latency] [load] [...]`: run benchmarks and print their figures."""
 
 from __future__ import annotations
 
@@ -9,18 +9,18 @@ from copqa.offline import enforce_offline
 
 enforce_offline()
 
-from eval.bench import ingest, latency  # noqa: E402
+from eval.bench import ingest, latency, load  # noqa: E402
 from eval.bench.machine import describe_machine  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED_DATA = REPO.parent / "shared/data"
 CACHE = REPO / "eval/reports/bench-cache"
-BENCHMARKS = ("ingest", "latency")
+BENCHMARKS = ("ingest", "latency", "load")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m eval.bench", description=__doc__)
-    parser.add_argument("benchmarks", nargs="*", help="ingest, latency (default: all)")
+    parser.add_argument("benchmarks", nargs="*", help="ingest, latency, load (default: all)")
     parser.add_argument(
         "--corpus", type=Path, default=SHARED_DATA / "r-contributors/docs", help="ingest: documents"
     )
@@ -28,6 +28,12 @@ def main() -> None:
         "--sizes", default="10000,50000", help="latency: store sizes in chunks, comma-separated"
     )
     parser.add_argument("--cache", type=Path, default=CACHE, help="latency: where stores are kept")
+    parser.add_argument(
+        "--askers", default="1,4,16", help="load: concurrent askers per level, comma-separated"
+    )
+    parser.add_argument(
+        "--seconds", type=float, default=60.0, help="load: how long each level runs (default 60)"
+    )
     args = parser.parse_args()
     chosen = args.benchmarks or list(BENCHMARKS)
     if unknown := set(chosen) - set(BENCHMARKS):
@@ -40,6 +46,9 @@ def main() -> None:
     if "latency" in chosen:
         sizes = tuple(int(size) for size in args.sizes.split(","))
         print(latency.report(latency.run(args.cache, SHARED_DATA, sizes)), flush=True)
+    if "load" in chosen:
+        askers = tuple(int(n) for n in args.askers.split(","))
+        print(load.report(load.run(askers, args.seconds)), flush=True)
 
 
 if __name__ == "__main__":

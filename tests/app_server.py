@@ -1,0 +1,68 @@
+"""`python app.py` started as a user starts it, on a free loopback port, for tests and benchmarks."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def running_app(
+    home: Path, env: dict[str, str] | None = None, timeout: float = 300
+) -> Iterator[str]:
+    """Serve the page from `home`; yields its URL, stops the server afterwards.
+
+    Raises:
+        RuntimeError: The page did not come up (the server's log is in the message).
+    """
+    port = free_port()
+    environment = {**os.environ, "COPQA_HOME": str(home), "COPQA_PORT": str(port), **(env or {})}
+    log = home / "app.log"
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            [sys.executable, str(REPO / "app.py")],
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
+        )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        _wait_for(url, server, log, timeout)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def _wait_for(url: str, server: subprocess.Popen, log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as reply:
+                if reply.status == 200:
+                    return
+        except OSError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            raise RuntimeError(f"app.py did not serve the page:\n{log.read_text()}")
+        time.sleep(1)

@@ -1,0 +1,1 @@
+"""The Gradio page: one module per tab, `page.build_page` wires them together."""

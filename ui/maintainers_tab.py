@@ -1,0 +1,79 @@
+"""The Maintainers tab: knowledge gaps, feedback, ingestion history, the latest evaluation."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from copqa.accounts import Account
+from copqa.gaps import as_cases, knowledge_gaps
+from ui import render
+from ui.community import Community, maintainer_only
+
+NO_REPORT = (
+    "No evaluation report yet. Run `copqa eval run CASES.jsonl` (or `make eval`); "
+    "the latest report shows here."
+)
+
+
+def build_maintainers_tab(community: Community, account: gr.State) -> tuple[Any, Any, list]:
+    """The tab's contents; returns (refresh function, its inputs, its outputs)."""
+    refresh = gr.Button("Refresh", elem_id="maintainers-refresh")
+    gr.Markdown(
+        "### Knowledge gaps\nQuestions copqa could not answer, answered unsurely, or that "
+        "askers rated 👎, grouped by topic."
+    )
+    gaps = gr.HTML(elem_id="gaps")
+    export = gr.Button("Export as evaluation cases")
+    exported = gr.File(label="Cases to complete (JSONL)", interactive=False)
+    gr.Markdown("### Recent feedback")
+    feedback = gr.HTML()
+    gr.Markdown("### Ingestion history")
+    runs = gr.HTML()
+    gr.Markdown("### Latest evaluation")
+    report = gr.Markdown(NO_REPORT)
+
+    def overview(who: Account) -> tuple[str, str, str, str]:
+        maintainer_only(who)
+        activity = community.activity
+        found = knowledge_gaps(
+            activity.gaps(community.settings.app.unsure_below), community.assistant.embedder
+        )
+        return (
+            render.gaps_html(found),
+            render.feedback_html(activity.feedback(limit=30)),
+            render.runs_html(activity.runs(limit=20)),
+            _latest_report(community.reports),
+        )
+
+    def export_cases(who: Account) -> str:
+        maintainer_only(who)
+        found = knowledge_gaps(
+            community.activity.gaps(community.settings.app.unsure_below),
+            community.assistant.embedder,
+        )
+        # Gradio serves files from its temporary folder, not from COPQA_HOME.
+        folder = Path(tempfile.mkdtemp(prefix="copqa-export-"))
+        path = folder / f"gap-cases-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
+        lines = [json.dumps(case, ensure_ascii=False) for case in as_cases(found)]
+        path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        return str(path)
+
+    outputs = [gaps, feedback, runs, report]
+    refresh.click(overview, [account], outputs, api_name="maintainers")
+    export.click(export_cases, [account], [exported], api_name="export_gaps")
+    return overview, [account], outputs
+
+
+def _latest_report(folder: Path) -> str:
+    reports = sorted(folder.glob("**/report.md"), key=lambda p: p.stat().st_mtime)
+    if not reports:
+        return NO_REPORT
+    latest = reports[-1]
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(latest.stat().st_mtime))
+    return f"*{latest.parent.name}, {when}*\n\n" + latest.read_text(encoding="utf-8")

@@ -1,0 +1,105 @@
+"""The page: Ask for everyone; Upload and Library for members; Maintainers for maintainers.
+
+Who is signed in lives in a per-session `gr.State` on the server. Gradio fills a State
+input from the session, never from what a client sends, so every handler's role check
+holds for the page and for its API endpoints alike: an anonymous client cannot upload
+or delete, whatever it posts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from copqa.accounts import ANONYMOUS, Account
+from copqa.errors import TooManyAttemptsError
+from ui.ask_tab import build_ask_tab
+from ui.community import Community
+from ui.maintainers_tab import build_maintainers_tab
+from ui.members_tabs import build_library_tab, build_upload_tab
+
+TITLE = "copqa: ask the community"
+
+
+def build_page(community: Community) -> gr.Blocks:
+    with gr.Blocks(title=TITLE) as page:
+        account = gr.State(ANONYMOUS)
+        with gr.Row():
+            gr.Markdown(
+                "## Ask the community\nAnswers come from the community's own documents and "
+                "discussions, and every claim cites the member and post it rests on.",
+            )
+            signed_in = gr.Markdown(_status(ANONYMOUS), elem_id="signed-in")
+        with gr.Accordion("Sign in (members and maintainers)", open=False, elem_id="sign-in"):
+            with gr.Row():
+                name = gr.Textbox(label="Name", elem_id="login-name")
+                password = gr.Textbox(label="Password", type="password", elem_id="login-password")
+            with gr.Row():
+                sign_in = gr.Button("Sign in", elem_id="login-button")
+                sign_out = gr.Button("Sign out")
+        with gr.Tabs():
+            with gr.Tab("Ask", id="ask"):
+                build_ask_tab(community, account)
+            with gr.Tab("Upload", id="upload", visible=False) as upload_tab:
+                uploaded = build_upload_tab(community, account)
+            with gr.Tab("Library", id="library", visible=False) as library_tab:
+                listing, (library_inputs, library_outputs) = build_library_tab(community, account)
+            with gr.Tab("Maintainers", id="maintainers", visible=False) as maintainers_tab:
+                overview, overview_inputs, overview_outputs = build_maintainers_tab(
+                    community, account
+                )
+
+        tabs = [upload_tab, library_tab, maintainers_tab]
+
+        def enter(who: str, secret: str) -> tuple[Any, ...]:
+            try:
+                found = community.accounts.verify(who.strip(), secret)
+            except TooManyAttemptsError as exc:
+                raise gr.Error(str(exc), title="Sign-in paused") from exc
+            if found is None:
+                raise gr.Error("Unknown name or wrong password.", title="Not signed in")
+            return found, "", _status(found), *_visible_tabs(found)
+
+        def leave() -> tuple[Any, ...]:
+            return ANONYMOUS, "", _status(ANONYMOUS), *_visible_tabs(ANONYMOUS)
+
+        session_outputs = [account, password, signed_in, *tabs]
+        entered = sign_in.click(enter, [name, password], session_outputs, api_name="sign_in")
+        password.submit(enter, [name, password], session_outputs, api_name=False)
+        sign_out.click(leave, None, session_outputs, api_name="sign_out")
+        # After signing in, the member's tabs open filled in.
+        entered.success(_if_member(listing), library_inputs, library_outputs, api_name=False)
+        entered.success(_if_maintainer(overview), overview_inputs, overview_outputs, api_name=False)
+        uploaded.then(_if_member(listing), library_inputs, library_outputs, api_name=False)
+    return page
+
+
+def _status(who: Account) -> str:
+    if not who.name:
+        return "*Asking as a guest.*"
+    return f"Signed in as **{who.name}** ({who.role})."
+
+
+def _visible_tabs(who: Account) -> list[Any]:
+    return [
+        gr.Tab(visible=who.can_upload),
+        gr.Tab(visible=who.can_upload),
+        gr.Tab(visible=who.is_maintainer),
+    ]
+
+
+def _if_member(listing: Any) -> Any:
+    """The library listing, skipped (not refused) for a session that may not see it."""
+
+    def refresh(query: str, kind: str, who: Account) -> tuple[Any, ...]:
+        return listing(query, kind, who) if who.can_upload else (gr.skip(), gr.skip())
+
+    return refresh
+
+
+def _if_maintainer(overview: Any) -> Any:
+    def refresh(who: Account) -> tuple[Any, ...]:
+        return overview(who) if who.is_maintainer else (gr.skip(),) * 4
+
+    return refresh
