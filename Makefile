@@ -11,7 +11,7 @@ export HF_HUB_DISABLE_TELEMETRY := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install run test test-llm bench lint
+.PHONY: install browser run test test-llm bench lint
 
 install: $(VENV)/.installed
 
@@ -23,8 +23,17 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 run: install
 	$(PY) app.py
 
-test: install
+test: install browser
 	$(PY) -m pytest
+
+# The page's end-to-end tests drive Debian's chromium through Playwright (executable_path):
+# installed once from apt, never downloaded by Playwright.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || { \
+		echo "Installing chromium for the browser tests ..."; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 # Builds llama.cpp's server once (~8 min on 2 cores), then tests copqa against it.
 # Not for the build machine's CPU only: a native build here used AMX tiles, which this
