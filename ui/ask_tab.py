@@ -98,9 +98,9 @@ def build_ask_tab(community: Community, account: gr.State) -> None:
     ask_inputs = [question, chat, turns, account]
     ask_outputs = [chat, question, sources, turns]
     question.submit(respond, ask_inputs, ask_outputs, api_name="ask")
-    ask.click(respond, ask_inputs, ask_outputs, api_name=False)
-    chat.like(rate, [turns, account], [rated, note], api_name=False)
-    send.click(add_comment, [comment, rated, account], [comment, note], api_name=False)
+    ask.click(respond, ask_inputs, ask_outputs, api_visibility="private")
+    chat.like(rate, [turns, account], [rated, note], api_visibility="private")
+    send.click(add_comment, [comment, rated, account], [comment, note], api_visibility="private")
 
 
 def _turn(index: Any) -> int | None:

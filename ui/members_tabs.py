@@ -109,9 +109,9 @@ def build_library_tab(community: Community, account: gr.State) -> tuple[Any, Any
 
     inputs = [search, kind, account]
     search.submit(listing, inputs, [table, doomed], api_name="library")
-    kind.change(listing, inputs, [table, doomed], api_name=False)
+    kind.change(listing, inputs, [table, doomed], api_visibility="private")
     delete.click(
         remove, [doomed, account], [outcome], api_name="delete",
         concurrency_limit=1, concurrency_id=WRITES,
-    ).then(listing, inputs, [table, doomed], api_name=False)  # fmt: skip
+    ).then(listing, inputs, [table, doomed], api_visibility="private")  # fmt: skip
     return listing, (inputs, [table, doomed])

@@ -66,12 +66,18 @@ def build_page(community: Community) -> gr.Blocks:
 
         session_outputs = [account, password, signed_in, *tabs]
         entered = sign_in.click(enter, [name, password], session_outputs, api_name="sign_in")
-        password.submit(enter, [name, password], session_outputs, api_name=False)
+        password.submit(enter, [name, password], session_outputs, api_visibility="private")
         sign_out.click(leave, None, session_outputs, api_name="sign_out")
         # After signing in, the member's tabs open filled in.
-        entered.success(_if_member(listing), library_inputs, library_outputs, api_name=False)
-        entered.success(_if_maintainer(overview), overview_inputs, overview_outputs, api_name=False)
-        uploaded.then(_if_member(listing), library_inputs, library_outputs, api_name=False)
+        entered.success(
+            _if_member(listing), library_inputs, library_outputs, api_visibility="private"
+        )
+        entered.success(
+            _if_maintainer(overview), overview_inputs, overview_outputs, api_visibility="private"
+        )
+        uploaded.then(
+            _if_member(listing), library_inputs, library_outputs, api_visibility="private"
+        )
     return page
 
 
