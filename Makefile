@@ -27,13 +27,14 @@ test: install browser
 	$(PY) -m pytest
 
 # The page's end-to-end tests drive Debian's chromium through Playwright (executable_path):
-# installed once from apt, never downloaded by Playwright.
+# installed once from apt, never downloaded by Playwright; the emoji font draws 👍/👎 in
+# the tests' screenshots.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 browser:
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || { \
 		echo "Installing chromium for the browser tests ..."; \
 		$(SUDO) apt-get update -qq && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji; }
 
 # Builds llama.cpp's server once (~8 min on 2 cores), then tests copqa against it.
 # Not for the build machine's CPU only: a native build here used AMX tiles, which this

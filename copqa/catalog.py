@@ -274,15 +274,20 @@ class Catalog:
         )
 
     def open_questions(self, limit: int) -> list[str]:
-        """Opening questions of the threads with the most replies: what the community asks."""
+        """Questions that opened the threads with the most voices: what the community asks."""
         rows = self._db.execute(
             "SELECT d.title FROM documents d JOIN posts p ON p.document_id = d.id "
-            "WHERE d.title LIKE '%?' AND length(d.title) BETWEEN 15 AND 120 "
-            "GROUP BY d.id HAVING count(DISTINCT p.author_id) > 1 "
-            "ORDER BY count(*) DESC, max(p.created_at) DESC LIMIT ?",
-            (limit,),
+            "WHERE d.title LIKE '%?%' GROUP BY d.id HAVING count(DISTINCT p.author_id) > 1 "
+            "ORDER BY count(DISTINCT p.author_id) DESC, count(*) DESC, max(p.created_at) DESC"
         )
-        return [row[0] for row in rows]
+        found: list[str] = []
+        for (title,) in rows:
+            question = title[: title.index("?") + 1].strip()
+            if 15 <= len(question) <= 120 and question not in found:
+                found.append(question)
+            if len(found) == limit:
+                break
+        return found
 
     # --- members ----------------------------------------------------------------------
     def members(self) -> list[MemberRecord]:

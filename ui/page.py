@@ -31,7 +31,9 @@ def build_page(community: Community) -> gr.Blocks:
                 "discussions, and every claim cites the member and post it rests on.",
             )
             signed_in = gr.Markdown(_status(ANONYMOUS), elem_id="signed-in")
-        with gr.Accordion("Sign in (members and maintainers)", open=False, elem_id="sign-in"):
+        with gr.Accordion(
+            "Sign in (members and maintainers)", open=False, elem_id="sign-in"
+        ) as panel:
             with gr.Row():
                 name = gr.Textbox(label="Name", elem_id="login-name")
                 password = gr.Textbox(label="Password", type="password", elem_id="login-password")
@@ -59,12 +61,12 @@ def build_page(community: Community) -> gr.Blocks:
                 raise gr.Error(str(exc), title="Sign-in paused") from exc
             if found is None:
                 raise gr.Error("Unknown name or wrong password.", title="Not signed in")
-            return found, "", _status(found), *_visible_tabs(found)
+            return found, "", _status(found), gr.Accordion(open=False), *_visible_tabs(found)
 
         def leave() -> tuple[Any, ...]:
-            return ANONYMOUS, "", _status(ANONYMOUS), *_visible_tabs(ANONYMOUS)
+            return ANONYMOUS, "", _status(ANONYMOUS), gr.skip(), *_visible_tabs(ANONYMOUS)
 
-        session_outputs = [account, password, signed_in, *tabs]
+        session_outputs = [account, password, signed_in, panel, *tabs]
         entered = sign_in.click(enter, [name, password], session_outputs, api_name="sign_in")
         password.submit(enter, [name, password], session_outputs, api_visibility="private")
         sign_out.click(leave, None, session_outputs, api_name="sign_out")

@@ -156,7 +156,7 @@ def library_rows(shelves: Sequence[Shelf]) -> list[list[object]]:
         [
             s.name,
             s.entry.kind,
-            s.entry.uploader or ", ".join(f"#{c}" for c in s.entry.channels[:3]),
+            s.entry.uploader or ", ".join(f"#{c.lstrip('#')}" for c in s.entry.channels),
             iso_day(s.entry.updated_at),
             s.entry.documents,
             s.entry.chunks,
