@@ -1,4 +1,5 @@
-"""What happened, for the maintainers: ingestion runs, questions asked, feedback given.
+"""What happened, for the maintainers: ingestion runs, questions asked, feedback given,
+evaluations run.
 
 Kept in the catalog's SQLite file, in tables of their own. Questions are what newcomers
 typed; their answers are not kept, only whether copqa answered, how confident it was,
@@ -28,6 +29,9 @@ CREATE TABLE IF NOT EXISTS feedback (
     rating INTEGER NOT NULL, comment TEXT NOT NULL, given_by TEXT NOT NULL,
     given_at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS feedback_question ON feedback(question_id);
+CREATE TABLE IF NOT EXISTS evaluations (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, finished_at INTEGER NOT NULL, kind TEXT NOT NULL,
+    subject TEXT NOT NULL, folder TEXT NOT NULL, metrics TEXT NOT NULL);
 """
 
 GAP_REASONS = ("unanswered", "low confidence", "rated unhelpful")
@@ -52,6 +56,16 @@ class AskedQuestion:
     confidence: float
     cited: tuple[str, ...]  # titles of the cited sources
     reason: str = ""  # why it is a knowledge gap, one of GAP_REASONS
+
+
+@dataclass(frozen=True)
+class EvaluationRecord:
+    id: int
+    finished_at: int
+    kind: str  # "cases" or "beir"
+    subject: str  # the cases file or the BEIR folder
+    folder: str  # where its report files are
+    metrics: dict
 
 
 @dataclass(frozen=True)
@@ -169,3 +183,23 @@ class ActivityLog:
                 )
             )  # fmt: skip
         return found[:limit]
+
+    # --- evaluations ----------------------------------------------------------------------
+    def record_evaluation(self, kind: str, subject: str, folder: str, metrics: dict) -> None:
+        self._connections.get().execute(
+            "INSERT INTO evaluations (finished_at, kind, subject, folder, metrics) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (int(time.time()), kind, subject, folder, json.dumps(metrics)),
+        )
+
+    def evaluations(self, limit: int = 20) -> list[EvaluationRecord]:
+        """The latest evaluation runs, newest first."""
+        rows = self._connections.get().execute(
+            "SELECT id, finished_at, kind, subject, folder, metrics FROM evaluations "
+            "ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+        return [
+            EvaluationRecord(eid, at, kind, subject, folder, json.loads(metrics))
+            for eid, at, kind, subject, folder, metrics in rows
+        ]

@@ -231,7 +231,7 @@ class CitationChecker:
             valid = [n for n in numbers if 1 <= n <= len(passages)]
             support = None
             for n in valid:
-                support = self._support(sentence, passages[n - 1])
+                support = self.support(sentence, passages[n - 1])
                 if support is not None:
                     claims.append(Claim(n - 1, sentence, support))
                     break
@@ -242,7 +242,7 @@ class CitationChecker:
         answer = compose(question, passages, claims, confidence)
         return dataclasses.replace(answer, unsupported=tuple(unsupported))
 
-    def _support(self, claim: str, passage: ScoredChunk) -> Quote | None:
+    def support(self, claim: str, passage: ScoredChunk) -> Quote | None:
         """The passage's sentence closest to the claim, if the passage supports the claim."""
         sources = passage_sentences(passage.chunk, min_words=1)
         if not sources:

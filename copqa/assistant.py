@@ -103,8 +103,11 @@ class Assistant:
     def _retrieve(
         self, question: str, k: int | None, history: Sequence[str], where: SearchFilter
     ) -> list[ScoredChunk]:
+        depth = self.settings.retrieval.top_k if k is None else k
+        if depth <= 0:
+            return []
         query = self._standalone(question, history)
-        return self.retriever.retrieve(query, k or self.settings.retrieval.top_k, where)
+        return self.retriever.retrieve(query, depth, where)
 
     def close(self) -> None:
         self.store.close()

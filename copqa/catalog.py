@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -353,6 +353,18 @@ class Catalog:
                 for pid, aid, name, text, created, url, reply, bot, acc, score in posts
             ),
         )
+
+    def discussion_ids(self, kinds: Sequence[str] = ()) -> list[str]:
+        """Ids of the documents that have posts (of these kinds, if any), by kind, place and date."""
+        wanted = list(kinds)
+        only = f"AND kind IN ({','.join('?' * len(wanted))})" if wanted else ""
+        rows = self._db.execute(
+            "SELECT id FROM documents d WHERE EXISTS "
+            f"(SELECT 1 FROM posts p WHERE p.document_id = d.id) {only} "
+            "ORDER BY kind, channel, created_at, id",
+            wanted,
+        )
+        return [row[0] for row in rows]
 
     def source(self, source_id: str) -> SourceRecord | None:
         row = self._db.execute(

@@ -20,6 +20,7 @@ from copqa.errors import CopqaError  # noqa: E402
 from copqa.models import Answer, Chunk, Citation, ScoredChunk, iso_day  # noqa: E402
 from copqa.retrieval import SearchFilter  # noqa: E402
 from copqa.settings import Settings  # noqa: E402
+from eval.command import add_eval_parser  # noqa: E402
 
 EXAMPLES = """examples:
   copqa ingest docs/ slack-export.zip       read documents and discussion exports
@@ -34,6 +35,9 @@ EXAMPLES = """examples:
   copqa members add bo --role member --password-stdin < pw.txt
   copqa members accounts --json             who has an account, and their role
   copqa members remove bo                   delete an account
+  copqa eval run cases.jsonl --fail-under recall@5=0.8,abstention=0.6
+  copqa eval beir ../shared/eval/stackfaq   dense, BM25 and hybrid retrieval on a BEIR folder
+  copqa eval build --from-threads --source stackexchange --out cases.jsonl
 """
 
 
@@ -103,6 +107,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     members.add_argument("--json", action="store_true", help="print as JSON")
     members.set_defaults(run=_members)
+
+    add_eval_parser(commands)
 
     stats = commands.add_parser("stats", help="what the store holds")
     stats.add_argument("--json", action="store_true", help="print as JSON")

@@ -28,9 +28,12 @@ class SearchFilter:
     authors: tuple[str, ...] = ()
     since: int | None = None  # epoch seconds, inclusive
     until: int | None = None
+    exclude_documents: tuple[str, ...] = ()  # e.g. the thread an evaluation case came from
 
     def chroma_where(self) -> dict | None:
         clauses: list[dict] = []
+        if self.exclude_documents:
+            clauses.append({"document_id": {"$nin": list(self.exclude_documents)}})
         for key, values in (
             ("kind", self.kinds),
             ("channel", self.channels),
@@ -47,6 +50,8 @@ class SearchFilter:
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
     def admits(self, chunk: Chunk) -> bool:
+        if chunk.document_id in self.exclude_documents:
+            return False
         if self.kinds and chunk.kind not in self.kinds:
             return False
         if self.channels and chunk.channel not in self.channels:

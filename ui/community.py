@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import gradio as gr
 
@@ -41,11 +40,6 @@ class Community:
     @property
     def activity(self) -> ActivityLog:
         return self.assistant.store.activity
-
-    @property
-    def reports(self) -> Path:
-        """Where `copqa eval` writes its reports; the Maintainers tab shows the latest."""
-        return self.settings.home / "eval"
 
     def close(self) -> None:
         self.accounts.close()

@@ -11,6 +11,7 @@ from typing import Any
 import gradio as gr
 
 from copqa.accounts import Account
+from copqa.activity import EvaluationRecord
 from copqa.gaps import as_cases, knowledge_gaps
 from ui import render
 from ui.community import Community, maintainer_only
@@ -48,7 +49,7 @@ def build_maintainers_tab(community: Community, account: gr.State) -> tuple[Any,
             render.gaps_html(found),
             render.feedback_html(activity.feedback(limit=30)),
             render.runs_html(activity.runs(limit=20)),
-            _latest_report(community.reports),
+            latest_report_markdown(activity.evaluations(limit=10)),
         )
 
     def export_cases(who: Account) -> str:
@@ -70,10 +71,25 @@ def build_maintainers_tab(community: Community, account: gr.State) -> tuple[Any,
     return overview, [account], outputs
 
 
-def _latest_report(folder: Path) -> str:
-    reports = sorted(folder.glob("**/report.md"), key=lambda p: p.stat().st_mtime)
-    if not reports:
+def latest_report_markdown(evaluations: list[EvaluationRecord]) -> str:
+    """The newest report.md, then one line per earlier run (from the catalog's history)."""
+    if not evaluations:
         return NO_REPORT
-    latest = reports[-1]
-    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(latest.stat().st_mtime))
-    return f"*{latest.parent.name}, {when}*\n\n" + latest.read_text(encoding="utf-8")
+    latest = evaluations[0]
+    report = Path(latest.folder) / "report.md"
+    try:
+        text = report.read_text(encoding="utf-8")
+    except OSError:
+        text = f"*The report of this run is gone from {latest.folder}.*"
+    earlier = [
+        f"- {time.strftime('%Y-%m-%d %H:%M', time.gmtime(e.finished_at))} · "
+        f"{render.markdown_text(Path(e.subject).name)} · "
+        + ", ".join(
+            f"{name} {e.metrics[name]:.1%}"
+            for name in ("coverage", "abstention", "accuracy")
+            if isinstance(e.metrics.get(name), float)
+        )
+        for e in evaluations[1:]
+    ]
+    history = "\n\n**Earlier runs**\n" + "\n".join(earlier) if earlier else ""
+    return text + history
