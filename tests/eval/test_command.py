@@ -38,7 +38,6 @@ def test_eval_run_writes_three_reports_and_records_the_run(sample_home: Path, tm
     assert "coverage" in result.stdout and str(out) in result.stdout
     # The Maintainers tab reads the latest run from the catalog's history.
     from copqa.activity import ActivityLog
-
     from ui.maintainers_tab import latest_report_markdown
 
     log = ActivityLog(sample_home / "catalog.sqlite3")
