@@ -102,7 +102,7 @@ class CaseRunner:
             invalid_citations=invalid_citation_numbers(answer),
             token_f1=token_f1(answer.answer, case.answer) if scored else None,
             similarity=similarity,
-            grounded=self._groundedness(answer) if answer.answered else None,
+            grounded=self.groundedness(answer) if answer.answered else None,
             expert_hit=expert_hit(suggested, case.experts),
             probe_confidence=probe.confidence,
             probe_cited=any(_holds(c.chunk, quotes) for c in probe.citations),
@@ -145,7 +145,7 @@ class CaseRunner:
         vectors = self._assistant.embedder.embed([reply, gold])
         return round(float(vectors[0] @ vectors[1]), 4)
 
-    def _groundedness(self, answer: Answer) -> float:
+    def groundedness(self, answer: Answer) -> float:
         """Share of the answer's sentences supported by a passage they cite."""
         cited = {c.n: ScoredChunk(c.chunk, c.score) for c in answer.citations}
         sentences = answer_sentences(answer.answer)
