@@ -11,7 +11,7 @@ export HF_HUB_DISABLE_TELEMETRY := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install browser run test test-llm bench lint
+.PHONY: install browser run test test-llm bench eval lint
 
 install: $(VENV)/.installed
 
@@ -47,6 +47,17 @@ test-llm: install
 
 bench: install
 	$(PY) -m eval.bench
+
+# The development sets in ../shared/eval, and the sample community's own cases; reports
+# (report.json, report.md, report.html) under eval/reports/, history in its home.
+EVAL_SETS ?= ../shared/eval
+EVAL_HOME := eval/reports/home
+COPQA := COPQA_HOME=$(EVAL_HOME) $(VENV)/bin/copqa
+eval: install
+	$(COPQA) eval run $(EVAL_SETS)/clapnq/cases.jsonl --corpus $(EVAL_SETS)/clapnq/corpus.jsonl --out eval/reports/clapnq
+	$(COPQA) eval beir $(EVAL_SETS)/stackfaq --out eval/reports/stackfaq
+	$(COPQA) ingest sample/docs sample/slack
+	$(COPQA) eval run sample/cases.jsonl --out eval/reports/sample
 
 lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy
