@@ -10,6 +10,7 @@ from pathlib import Path
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
 
 from copqa.models import Document, LoadFailure, Section, stable_id
+from ingest.document_meta import html_meta
 from ingest.text import read_text
 
 _DROPPED_TAGS = ("script", "style", "noscript", "template", "head", "svg")
@@ -70,10 +71,13 @@ class HtmlLoader:
         if not text:
             yield LoadFailure(str(path), "no text in this HTML page")
             return
+        author, created = html_meta(html)
         yield Document(
             id=stable_id("file", path.resolve()),
             kind=self.kind,
             title=html_title(html) or path.stem,
             path=str(path),
+            author=author,
+            created_at=created,
             sections=(Section(text=text),),
         )

@@ -10,6 +10,7 @@ from llama_index.core import Document as LlamaDocument
 from llama_index.core.node_parser import MarkdownNodeParser
 
 from copqa.models import Document, LoadFailure, Section, stable_id
+from ingest.document_meta import markdown_meta
 from ingest.text import read_text
 
 _FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.DOTALL)
@@ -38,11 +39,14 @@ class MarkdownLoader:
             yield LoadFailure(str(path), "empty file: no text to ingest")
             return
         heading = _FIRST_HEADING.search(text)
+        author, created = markdown_meta(raw)
         yield Document(
             id=stable_id("file", path.resolve()),
             kind=self.kind,
             title=heading.group(1) if heading else path.stem.replace("_", " "),
             path=str(path),
+            author=author,
+            created_at=created,
             sections=self._sections(text),
         )
 

@@ -11,6 +11,7 @@ from pypdf import PageObject, PdfReader
 from pypdf.errors import FileNotDecryptedError, PdfReadError, PdfStreamError
 
 from copqa.models import Document, LoadFailure, Section, stable_id
+from ingest.document_meta import clean_author, parse_date
 
 # pypdf logs every font it cannot fully decode; the text still comes out.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
@@ -29,7 +30,7 @@ class PdfLoader:
 
     def load(self, path: Path) -> Iterator[Document | LoadFailure]:
         try:
-            title, sections = _read(path)
+            title, author, created, sections = _read(path)
         except _PdfRefused as refused:
             yield LoadFailure(str(path), str(refused))
             return
@@ -41,6 +42,8 @@ class PdfLoader:
             kind=self.kind,
             title=title or path.stem,
             path=str(path),
+            author=author,
+            created_at=created,
             sections=tuple(s for s in sections if s.text.strip()),
         )
 
@@ -49,8 +52,8 @@ class _PdfRefused(Exception):
     pass
 
 
-def _read(path: Path) -> tuple[str, list[Section]]:
-    """The PDF's own title (or "") and its pages' text."""
+def _read(path: Path) -> tuple[str, str, int | None, list[Section]]:
+    """The PDF's own title and author (or ""), its creation date, and its pages' text."""
     try:
         if path.stat().st_size == 0:
             raise _PdfRefused("empty file (0 bytes)")
@@ -63,8 +66,10 @@ def _read(path: Path) -> tuple[str, list[Section]]:
             if len(text.split()) < STAMP_WORDS and _has_image(page):
                 text = ""
             pages.append(Section(text=text, page=number))
-        title = (reader.metadata.title if reader.metadata else None) or ""
-        return _usable_title(str(title)), pages
+        info = reader.metadata
+        title = (info.title if info else None) or ""
+        author = clean_author(info.author if info else "")
+        return _usable_title(str(title)), author, _creation(reader), pages
     except _PdfRefused:
         raise
     except FileNotDecryptedError as exc:
@@ -75,6 +80,14 @@ def _read(path: Path) -> tuple[str, list[Section]]:
         raise _PdfRefused(f"unreadable: {exc.strerror or exc}") from exc
     except Exception as exc:  # pypdf raises assorted types on damaged files
         raise _PdfRefused(f"not a readable PDF: {type(exc).__name__}: {exc}") from exc
+
+
+def _creation(reader: PdfReader) -> int | None:
+    try:
+        created = reader.metadata.creation_date if reader.metadata else None
+    except ValueError:  # a date string pypdf cannot parse: no date, not a broken file
+        return None
+    return parse_date(created) if created else None
 
 
 _FILE_NAME = re.compile(r"\.[A-Za-z0-9]{2,4}$")

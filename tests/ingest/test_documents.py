@@ -125,3 +125,28 @@ def test_unreadable_file_is_refused(tmp_path: Path) -> None:
     failure = load_one(MarkdownLoader(), tmp_path / "vanished.md")
     assert isinstance(failure, LoadFailure)
     assert failure.error.startswith("unreadable")
+
+
+def test_documents_say_who_wrote_them_and_when(tmp_path: Path) -> None:
+    from tests.conftest import REPO
+
+    files = write_files(tmp_path, {
+        "guide.md": "---\ntitle: Guide\nauthor: 'Priya Raman'\ndate: 2025-05-12\n---\n# Guide\n\nDry PETG first.\n",
+        "plain.md": "# Plain\n\nNo front matter here at all.\n",
+        "page.html": '<html><head><title>Booking</title><meta name="author" content="Wen Halvorsen">'
+                     '<meta property="article:published_time" content="2025-03-04T10:00:00Z"></head>'
+                     "<body><p>Book the lathe a day ahead.</p></body></html>",
+        "odd.html": "<html><head><meta name='date' content='last tuesday'></head><body><p>Text "
+                    "here.</p><time datetime='2024-12-01'>1 Dec</time></body></html>",
+    })  # fmt: skip
+    guide = load_one(MarkdownLoader(), files / "guide.md")
+    assert (guide.author, guide.created_at) == ("Priya Raman", 1747008000)
+    assert "author:" not in guide.sections[0].text
+    plain = load_one(MarkdownLoader(), files / "plain.md")
+    assert (plain.author, plain.created_at) == ("", None)
+    page = load_one(HtmlLoader(), files / "page.html")
+    assert (page.author, page.created_at) == ("Wen Halvorsen", 1741082400)
+    odd = load_one(HtmlLoader(), files / "odd.html")
+    assert (odd.author, odd.created_at) == ("", 1733011200)  # an unreadable date is skipped
+    minutes = load_one(PdfLoader(), REPO / "sample/docs/meeting-minutes-2025-09.pdf")
+    assert (minutes.author, minutes.created_at) == ("Wen Halvorsen", 1758099600)
