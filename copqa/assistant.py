@@ -49,11 +49,13 @@ class Assistant:
     @classmethod
     def from_settings(cls, settings: Settings) -> Assistant:
         embedder = Embedder(
-            settings.embedding.resolved_model_path(), batch_size=settings.embedding.batch_size
+            settings.embedding.resolved_model_path(),
+            batch_size=settings.embedding.batch_size,
+            precision=settings.embedding.precision,
+            cache_dir=settings.home / "models",
         )
-        return cls.over(
-            settings, embedder, Store(settings.home, embedder.identity, embedder.dimension)
-        )
+        store = Store(settings.home, embedder.identity, embedder.dimension, settings.chroma)
+        return cls.over(settings, embedder, store)
 
     @classmethod
     def over(cls, settings: Settings, embedder: Embedder, store: Store) -> Assistant:

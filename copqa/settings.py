@@ -24,9 +24,37 @@ class EmbeddingSettings(BaseModel):
         description="Folder of a sentence-transformers model; empty means the packaged all-MiniLM-L6-v2.",
     )
     batch_size: int = Field(default=32, ge=1, description="Texts per forward pass of the model.")
+    precision: Literal["auto", "fp32", "bf16", "onnx-fp32", "onnx-int8"] = Field(
+        default="auto",
+        description=(
+            "How the model computes. auto: bf16 when the CPU has native bf16 (avx512_bf16 or "
+            "amx_bf16 in /proc/cpuinfo), else fp32 (emulated bf16 can be slower than fp32). "
+            "Measured on such a CPU (`python -m eval.bench embedding`): bf16 ~2.9x fp32 texts/s, "
+            "nDCG@10 within 0.003 of fp32 on StackFAQ and ClapNQ; onnx-int8 ~0.9x and onnx-fp32 "
+            "~0.6x, so neither is the default. The ONNX ones export once to COPQA_HOME/models. "
+            "Every precision reads the same store."
+        ),
+    )
 
     def resolved_model_path(self) -> Path:
         return self.model_path or _packaged_model_path()
+
+
+class ChromaSettings(BaseModel):
+    """Where the vectors live: embedded under COPQA_HOME, or on a Chroma server."""
+
+    url: str = Field(
+        default="",
+        description="A Chroma server (`chroma run`), e.g. http://127.0.0.1:8000; empty means "
+        "the embedded store under COPQA_HOME/chroma.",
+    )
+    collection: str = Field(
+        default="copqa_chunks",
+        min_length=3,
+        max_length=512,
+        description="Collection holding this home's vectors; one per COPQA_HOME, so several "
+        "communities can share one server.",
+    )
 
 
 class IngestSettings(BaseModel):
@@ -156,6 +184,7 @@ class Settings(BaseSettings):
         default=Path(".copqa"), description="Data directory: vector store, catalog, uploads."
     )
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    chroma: ChromaSettings = Field(default_factory=ChromaSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)

@@ -22,6 +22,7 @@ from copqa.activity import ActivityLog
 from copqa.catalog import Catalog, CatalogCounts, SourceRecord
 from copqa.keyword_index import KeywordIndex, keyword_text
 from copqa.models import Chunk, Document, PostRef, ScoredChunk
+from copqa.settings import ChromaSettings
 from copqa.vector_store import ChromaVectors
 
 _UNFINISHED_RUN = "unfinished_run"
@@ -40,13 +41,28 @@ class PreparedDocument:
 class Store:
     """Everything copqa keeps under `COPQA_HOME`, behind one small interface."""
 
-    def __init__(self, home: Path, model_identity: str, dimension: int) -> None:
+    def __init__(
+        self,
+        home: Path,
+        model_identity: str,
+        dimension: int,
+        chroma: ChromaSettings | None = None,
+    ) -> None:
+        """Open (or create) the store in `home`.
+
+        Args:
+            chroma: Where the vectors live; None: embedded, under `home`.
+        """
         home.mkdir(parents=True, exist_ok=True)
         self.home = home
         self.model_identity = model_identity
+        chroma = chroma or ChromaSettings()
+        # Vectors first: a Chroma server that is down fails before any file is opened.
+        self.vectors = ChromaVectors.open(
+            home / "chroma", model_identity, dimension, chroma.url, chroma.collection
+        )
         self.catalog = Catalog(home / "catalog.sqlite3")
         self.activity = ActivityLog(self.catalog.path)
-        self.vectors = ChromaVectors(home / "chroma", model_identity, dimension)
         self._keywords: KeywordIndex | None = None
         self._keywords_lock = threading.Lock()
         self._writer = threading.RLock()
@@ -55,6 +71,7 @@ class Store:
     def close(self) -> None:
         self.activity.close()
         self.catalog.close()
+        self.vectors.close()
 
     # --- writing ----------------------------------------------------------------------
     @contextmanager

@@ -116,7 +116,12 @@ def run_beir(args: argparse.Namespace, settings: Settings) -> int:
     from eval.retrieval import evaluate, load_beir
 
     dataset = load_beir(args.folder)
-    embedder = Embedder(settings.embedding.resolved_model_path(), settings.embedding.batch_size)
+    embedder = Embedder(
+        settings.embedding.resolved_model_path(),
+        settings.embedding.batch_size,
+        precision=settings.embedding.precision,
+        cache_dir=settings.home / "models",
+    )
     figures = evaluate(dataset, embedder, settings)
     corpus = sum(1 for line in dataset.corpus.read_text().splitlines() if line.strip())
     result = {
@@ -155,7 +160,7 @@ def build_cases(args: argparse.Namespace, settings: Settings) -> int:
         from eval.build import cases_from_threads, load_maintainers
 
         embedder = Embedder(settings.embedding.resolved_model_path())
-        store = Store(settings.home, embedder.identity, embedder.dimension)
+        store = Store(settings.home, embedder.identity, embedder.dimension, settings.chroma)
         accounts = Accounts(home)
         maintainers = load_maintainers(accounts) | {m.casefold() for m in args.maintainer}
         built = cases_from_threads(

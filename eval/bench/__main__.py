@@ -1,4 +1,4 @@
-"""`python -m eval.bench [ingest] [latency] [load] [...]`: run benchmarks and print their figures."""
+"""`python -m eval.bench [ingest] [latency] [load] [embedding] [...]`: run benchmarks and print their figures."""
 
 from __future__ import annotations
 
@@ -9,20 +9,26 @@ from copqa.offline import enforce_offline
 
 enforce_offline()
 
-from eval.bench import ingest, latency, load  # noqa: E402
+from eval.bench import embedding, ingest, latency, load  # noqa: E402
 from eval.bench.machine import describe_machine  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED_DATA = REPO.parent / "shared/data"
+SHARED_EVAL = REPO.parent / "shared/eval"
 CACHE = REPO / "eval/reports/bench-cache"
-BENCHMARKS = ("ingest", "latency", "load")
+BENCHMARKS = ("ingest", "latency", "load", "embedding")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m eval.bench", description=__doc__)
-    parser.add_argument("benchmarks", nargs="*", help="ingest, latency, load (default: all)")
     parser.add_argument(
-        "--corpus", type=Path, default=SHARED_DATA / "r-contributors/docs", help="ingest: documents"
+        "benchmarks", nargs="*", help="ingest, latency, load, embedding (default: all)"
+    )
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        default=SHARED_DATA / "r-contributors/docs",
+        help="ingest, embedding: documents",
     )
     parser.add_argument(
         "--sizes", default="10000,50000", help="latency: store sizes in chunks, comma-separated"
@@ -33,6 +39,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--seconds", type=float, default=60.0, help="load: how long each level runs (default 60)"
+    )
+    parser.add_argument(
+        "--texts", type=int, default=1000, help="embedding: chunks timed per precision"
     )
     args = parser.parse_args()
     chosen = args.benchmarks or list(BENCHMARKS)
@@ -49,6 +58,9 @@ def main() -> None:
     if "load" in chosen:
         askers = tuple(int(n) for n in args.askers.split(","))
         print(load.report(load.run(askers, args.seconds)), flush=True)
+    if "embedding" in chosen:
+        figures = embedding.run(args.corpus, SHARED_EVAL, args.texts)
+        print(embedding.report(figures), flush=True)
 
 
 if __name__ == "__main__":
