@@ -195,11 +195,7 @@ def abstention(question: str, passages: list[ScoredChunk], confidence: float) ->
         nearest.setdefault(passage.chunk.document_id, passage.chunk)
     closest = []
     for chunk in list(nearest.values())[:3]:
-        where = ", ".join(
-            p
-            for p in (chunk.channel or chunk.path.rsplit("/", 1)[-1], iso_day(chunk.created_at))
-            if p
-        )
+        where = ", ".join(p for p in (chunk.place, iso_day(chunk.created_at)) if p)
         closest.append(f"- {chunk.title} ({where})" if where else f"- {chunk.title}")
     text = NOT_COVERED
     if closest:

@@ -124,6 +124,12 @@ class Chunk:
     post_ids: tuple[str, ...] = ()
     posts: tuple[PostRef, ...] = ()  # filled when read back for an answer; not stored twice
 
+    @property
+    def place(self) -> str:
+        """Where the passage lives, for people: `#channel`, or the file's name and page."""
+        where = f"#{self.channel.lstrip('#')}" if self.channel else self.path.rsplit("/", 1)[-1]
+        return where if self.page is None else f"{where}, p. {self.page}"
+
     def metadata(self) -> dict[str, str | int]:
         """Flat scalar metadata, as Chroma requires (absent values left out)."""
         values: dict[str, str | int | None] = {

@@ -172,12 +172,9 @@ def _holds(chunk: Chunk, quotes: Sequence[str]) -> bool:
 
 
 def _where(chunk: Chunk) -> dict[str, str]:
-    place = f"#{chunk.channel.lstrip('#')}" if chunk.channel else chunk.path.rsplit("/", 1)[-1]
-    if chunk.page is not None:
-        place += f", p. {chunk.page}"
     return {
         "title": chunk.title,
-        "where": place,
+        "where": chunk.place,
         "author": chunk.author,
         "date": iso_day(chunk.created_at),
         "url": chunk.url,

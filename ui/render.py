@@ -63,7 +63,7 @@ def citation_card(citation: Citation) -> str:
     day = iso_day(posts[0].created_at) if posts else iso_day(chunk.created_at)
     url = next((p.url for p in posts if p.url), "") or chunk.url
     meta = " · ".join(
-        html.escape(part) for part in (", ".join(dict.fromkeys(authors)), place(chunk), day) if part
+        html.escape(part) for part in (", ".join(dict.fromkeys(authors)), chunk.place, day) if part
     )
     return (
         f'<div class="copqa-card" data-citation="{citation.n}">'
@@ -72,14 +72,6 @@ def citation_card(citation: Citation) -> str:
         f"<blockquote>{highlighted(chunk.text, [q.text for q in citation.quotes])}</blockquote>"
         "</div>"
     )
-
-
-def place(chunk: Chunk) -> str:
-    """Where a passage lives: the channel, or the file and page."""
-    where = f"#{chunk.channel.lstrip('#')}" if chunk.channel else chunk.path.rsplit("/", 1)[-1]
-    if chunk.page is not None:
-        where += f", p. {chunk.page}"
-    return where
 
 
 def highlighted(text: str, quotes: Sequence[str]) -> str:
@@ -125,7 +117,7 @@ def _abstention(answer: Answer) -> str:
     if not nearest:
         return "<p>Nothing in the community's knowledge comes close to this question yet.</p>"
     rows = "".join(
-        f"<li>{html.escape(c.title)} <span class='where'>({html.escape(place(c))}"
+        f"<li>{html.escape(c.title)} <span class='where'>({html.escape(c.place)}"
         f"{', ' + iso_day(c.created_at) if c.created_at else ''})</span>{_link(c.url, 'open')}</li>"
         for c in list(nearest.values())[:5]
     )
