@@ -48,12 +48,7 @@ class Assistant:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Assistant:
-        embedder = Embedder(
-            settings.embedding.resolved_model_path(),
-            batch_size=settings.embedding.batch_size,
-            precision=settings.embedding.precision,
-            cache_dir=settings.home / "models",
-        )
+        embedder = Embedder.from_settings(settings)
         store = Store(settings.home, embedder.identity, embedder.dimension, settings.chroma)
         return cls.over(settings, embedder, store)
 

@@ -13,6 +13,7 @@ from copqa.errors import ConfigError
 
 if TYPE_CHECKING:
     from copqa.onnx_encoder import OnnxEncoder
+    from copqa.settings import Settings
 
 Precision = Literal["auto", "fp32", "bf16", "onnx-fp32", "onnx-int8"]
 PRECISIONS: tuple[str, ...] = get_args(Precision)
@@ -81,6 +82,17 @@ class Embedder:
             self._onnx = OnnxEncoder(
                 model_path, cache_dir, self.identity, quantized=self.precision == "onnx-int8"
             )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Embedder:
+        """The model, batch size and precision the settings name; exports under COPQA_HOME."""
+        options = settings.embedding
+        return cls(
+            options.resolved_model_path(),
+            options.batch_size,
+            options.precision,
+            settings.home / "models",
+        )
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Unit-length float32 vectors, one row per text."""

@@ -116,12 +116,7 @@ def run_beir(args: argparse.Namespace, settings: Settings) -> int:
     from eval.retrieval import evaluate, load_beir
 
     dataset = load_beir(args.folder)
-    embedder = Embedder(
-        settings.embedding.resolved_model_path(),
-        settings.embedding.batch_size,
-        precision=settings.embedding.precision,
-        cache_dir=settings.home / "models",
-    )
+    embedder = Embedder.from_settings(settings)
     figures = evaluate(dataset, embedder, settings)
     corpus = sum(1 for line in dataset.corpus.read_text().splitlines() if line.strip())
     result = {
@@ -159,7 +154,7 @@ def build_cases(args: argparse.Namespace, settings: Settings) -> int:
         from copqa.embedding import Embedder
         from eval.build import cases_from_threads, load_maintainers
 
-        embedder = Embedder(settings.embedding.resolved_model_path())
+        embedder = Embedder.from_settings(settings)
         store = Store(settings.home, embedder.identity, embedder.dimension, settings.chroma)
         accounts = Accounts(home)
         maintainers = load_maintainers(accounts) | {m.casefold() for m in args.maintainer}
@@ -191,7 +186,7 @@ def _gap_cases(settings: Settings) -> list[dict]:
         questions = log.gaps(settings.app.unsure_below)
     finally:
         log.close()
-    embedder = Embedder(settings.embedding.resolved_model_path())
+    embedder = Embedder.from_settings(settings)
     return as_cases(knowledge_gaps(questions, embedder))
 
 

@@ -157,7 +157,7 @@ def main() -> None:
             load_case_passages(shared / "clapnq/cases.jsonl", shared / "clapnq/corpus.jsonl"),
         ]
     settings = Settings()
-    embedder = Embedder(settings.embedding.resolved_model_path())
+    embedder = Embedder.from_settings(settings)
     print(table({s.name: evaluate(s, embedder, settings) for s in sets}))
 
 

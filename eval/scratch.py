@@ -21,9 +21,7 @@ def scratch_assistant(
     """An assistant over a temporary store of `corpus`; raises if any of it fails to ingest."""
     with tempfile.TemporaryDirectory(prefix="copqa-scratch-") as home:
         base = (settings or Settings()).model_copy(update={"home": Path(home)})
-        model = embedder or Embedder(
-            base.embedding.resolved_model_path(), base.embedding.batch_size
-        )
+        model = embedder or Embedder.from_settings(base)
         store = Store(base.home, model.identity, model.dimension)
         try:
             report = build_pipeline(base, store, model).ingest([corpus], kind="jsonl")

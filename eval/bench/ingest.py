@@ -21,7 +21,7 @@ from ingest.factory import build_pipeline
 def run(corpus: Path) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="copqa-bench-") as home:
         settings = Settings(home=Path(home))
-        embedder = Embedder(settings.embedding.resolved_model_path(), settings.embedding.batch_size)
+        embedder = Embedder.from_settings(settings)
         embedder.embed(["warm up the model once"])
         store = Store(settings.home, embedder.identity, embedder.dimension)
         pipeline = build_pipeline(settings, store, embedder)

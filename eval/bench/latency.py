@@ -146,7 +146,7 @@ def _time_stages(question: str, assistant: Assistant, stages: dict[str, list[flo
 
 def run(cache: Path, shared: Path, sizes: tuple[int, ...]) -> list[dict[str, float]]:
     settings = Settings()
-    embedder = Embedder(settings.embedding.resolved_model_path(), settings.embedding.batch_size)
+    embedder = Embedder.from_settings(settings)
     base = build_base(cache, shared, embedder)
     return [measure(replicate(base, cache / f"store-{n}", n, embedder), embedder) for n in sizes]
 
