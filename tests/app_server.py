@@ -43,17 +43,16 @@ def running_app(
         )
     url = f"http://127.0.0.1:{port}/"
     try:
-        _wait_for(url, server, log, timeout)
+        wait_until_serving(url, server, log, timeout, "app.py did not serve the page")
         yield url
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server, grace=30)
 
 
-def _wait_for(url: str, server: subprocess.Popen, log: Path, timeout: float) -> None:
+def wait_until_serving(
+    url: str, server: subprocess.Popen, log: Path, timeout: float, failure: str, poll: float = 1
+) -> None:
+    """Return once `url` answers 200; kill the server and raise with its log if it never does."""
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -64,5 +63,15 @@ def _wait_for(url: str, server: subprocess.Popen, log: Path, timeout: float) -> 
             pass
         if server.poll() is not None or time.monotonic() > deadline:
             server.kill()
-            raise RuntimeError(f"app.py did not serve the page:\n{log.read_text()}")
-        time.sleep(1)
+            raise RuntimeError(f"{failure}:\n{log.read_text()}")
+        time.sleep(poll)
+
+
+def stop(server: subprocess.Popen, grace: float) -> None:
+    """Ask the server to stop; kill it if it is still running after `grace` seconds."""
+    server.terminate()
+    try:
+        server.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()

@@ -5,13 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.app_server import free_port
+from tests.app_server import free_port, stop, wait_until_serving
 
 CHROMA = Path(sys.executable).with_name("chroma")
 
@@ -35,30 +33,10 @@ def running_chroma(path: Path, timeout: float = 30) -> Iterator[str]:
             stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
+    heartbeat = f"{url}/api/v2/heartbeat"
     try:
-        _wait_for(f"{url}/api/v2/heartbeat", server, log, timeout)
+        failure = f"`chroma run` did not answer {heartbeat} within {timeout:.0f} s"
+        wait_until_serving(heartbeat, server, log, timeout, failure, poll=0.1)
         yield url
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
-def _wait_for(url: str, server: subprocess.Popen, log: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as reply:
-                if reply.status == 200:
-                    return
-        except OSError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            raise RuntimeError(
-                f"`chroma run` did not answer {url} within {timeout:.0f} s:\n{log.read_text()}"
-            )
-        time.sleep(0.1)
+        stop(server, grace=10)

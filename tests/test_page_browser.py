@@ -7,25 +7,15 @@ context, and leaves a full-page screenshot of where it ended in tests/screenshot
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Dialog, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Dialog, Locator, Page, expect
 
+from tests.chromium import SCREENSHOTS, headless_chromium
 from tests.conftest import MAINTAINER, MEMBER
 
-SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ANSWER_MS = 60_000  # an answer on a slow 2-core machine takes seconds, sometimes many
 STEP_MS = 30_000  # anything else the page does: sign in, switch tabs, list the library
 UPLOAD_MS = 120_000  # reading, chunking and embedding a PDF
@@ -35,16 +25,9 @@ ABSTAINED = "No answer in the community's knowledge"
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    if executable is None:
-        pytest.fail("chromium is not installed: `make test` installs it (apt-get install chromium)")
     expect.set_options(timeout=STEP_MS)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=LAUNCH_ARGS
-        )
+    with headless_chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import gradio as gr
 
 from copqa.accounts import Account
 from copqa.activity import EvaluationRecord
-from copqa.gaps import as_cases, knowledge_gaps
+from copqa.gaps import Gap, as_cases, knowledge_gaps
 from ui import render
 from ui.community import Community, maintainer_only
 
@@ -42,22 +42,20 @@ def build_maintainers_tab(community: Community, account: gr.State) -> tuple[Any,
     def overview(who: Account) -> tuple[str, str, str, str]:
         maintainer_only(who)
         activity = community.activity
-        found = knowledge_gaps(
-            activity.gaps(community.settings.app.unsure_below), community.assistant.embedder
-        )
         return (
-            render.gaps_html(found),
+            render.gaps_html(current_gaps()),
             render.feedback_html(activity.feedback(limit=30)),
             render.runs_html(activity.runs(limit=20)),
             latest_report_markdown(activity.evaluations(limit=10)),
         )
 
+    def current_gaps() -> list[Gap]:
+        questions = community.activity.gaps(community.settings.app.unsure_below)
+        return knowledge_gaps(questions, community.assistant.embedder)
+
     def export_cases(who: Account) -> str:
         maintainer_only(who)
-        found = knowledge_gaps(
-            community.activity.gaps(community.settings.app.unsure_below),
-            community.assistant.embedder,
-        )
+        found = current_gaps()
         # Gradio serves files from its temporary folder, not from COPQA_HOME.
         folder = Path(tempfile.mkdtemp(prefix="copqa-export-"))
         path = folder / f"gap-cases-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"

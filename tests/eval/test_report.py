@@ -5,25 +5,15 @@ from __future__ import annotations
 import copy
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 from markdown_it import MarkdownIt
-from playwright.sync_api import Dialog, sync_playwright
+from playwright.sync_api import Dialog
 
 from eval.report import ReportFiles, markdown_summary, write_report
+from tests.chromium import SCREENSHOTS, headless_chromium
 
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "screenshots"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCRIPT_QUESTION = "Is <script>alert(1)</script> allowed in a post?"
 CASE_URL = "https://chat.example.org/laser-cutter/p/42"
 UNANSWERABLE = {
@@ -291,9 +281,6 @@ def test_an_unknown_result_is_refused(tmp_path: Path) -> None:
 def test_the_html_renders_its_charts_in_chromium(
     cases_result: dict, beir_result: dict, tmp_path: Path
 ) -> None:
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    if executable is None:
-        pytest.fail("chromium is not installed: `make test` installs it (apt-get install chromium)")
     cases_result["llm_judged"] = {"faithfulness": 0.8, "correctness": 3.9, "judged": 40}
     cases_result["cases_detail"][0] |= {"gold_experts": ["Tobias"], "expert_hit": True}
     cases_html = write_report(cases_result, tmp_path / "cases").html
@@ -305,10 +292,7 @@ def test_the_html_renders_its_charts_in_chromium(
         dialogs.append(dialog.message)
         dialog.dismiss()
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=LAUNCH_ARGS
-        )
+    with headless_chromium() as browser:
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.on("dialog", record)
         page.on("request", lambda request: requests.append(request.url))
@@ -323,7 +307,6 @@ def test_the_html_renders_its_charts_in_chromium(
             page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
             if name == "eval-report":
                 shown = page.locator('tr[data-case="rc-002"] td').nth(1).inner_text()
-        browser.close()
 
     assert len(widths["eval-report"]) >= 3
     assert all(width > 100 for width in widths["eval-report"]), widths
