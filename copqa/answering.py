@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -28,6 +29,8 @@ from copqa.sentences import (
 NOT_COVERED = "The community's knowledge doesn't cover this yet."
 OPENER_DISCOUNT = 0.9  # the opening post states the problem; the replies hold the answer
 SELECTION_WINDOW = 0.2  # sentences this far below the best one still join the answer
+# A `[9]` a member wrote would pose as a citation once their sentence is quoted.
+_MARKER = re.compile(r"\s*\[\d+\]")
 
 
 class Answerer(Protocol):
@@ -258,8 +261,11 @@ def _quote(sentence: Sentence) -> Quote:
 
 
 def _cite(sentence: str, n: int) -> str:
-    """`Set it to 65%.` -> `Set it to 65% [1].`: the marker sits inside the sentence."""
-    body = sentence.rstrip()
+    """`Set it to 65%.` -> `Set it to 65% [1].`: the marker sits inside the sentence.
+
+    Markers already in the sentence (quoted from a post) are removed: only copqa numbers.
+    """
+    body = _MARKER.sub("", sentence).strip()
     if body[-1:] in ".!?":
         return f"{body[:-1]} [{n}]{body[-1]}"
     return f"{body} [{n}]"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,15 @@ def embedder():
     from copqa.settings import EmbeddingSettings
 
     return Embedder(EmbeddingSettings().resolved_model_path())
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL on loopback for the whole run (started on first use); yields its URL."""
+    from tests.postgres_server import running_postgres
+
+    with running_postgres() as url:
+        yield url
 
 
 @pytest.fixture
@@ -100,4 +110,21 @@ def app_url(app_home: Path):
     from tests.app_server import running_app
 
     with running_app(app_home) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def closed_app_url(tmp_path_factory) -> Iterator[str]:
+    """A second page, closed to guests (COPQA_APP__ALLOW_ANONYMOUS=false), with the sample
+    ingested on first start and a member and a maintainer account."""
+    from tests.app_server import running_app
+    from tests.cli import run_copqa
+
+    home = tmp_path_factory.mktemp("closed-home")
+    for name, role, password in (MAINTAINER, MEMBER):
+        added = run_copqa(
+            home, "members", "add", name, "--role", role, "--password-stdin", stdin=password + "\n"
+        )
+        assert added.returncode == 0, added.stderr
+    with running_app(home, {"COPQA_APP__ALLOW_ANONYMOUS": "false"}) as url:
         yield url

@@ -132,17 +132,10 @@ def test_maintainers_see_gaps_feedback_and_ingestion_history(app_url: str) -> No
     assert '"question": "Does the guild run welding courses?"' in cases
 
 
-def test_a_community_can_close_asking_to_guests(tmp_path: Path) -> None:
-    from tests.app_server import running_app
-    from tests.cli import run_copqa
-
-    added = run_copqa(tmp_path, "members", "add", "bob", "--role", "member", "--password-stdin",
-                      stdin=MEMBER[2] + "\n")  # fmt: skip
-    assert added.returncode == 0, added.stderr
-    with running_app(tmp_path, {"COPQA_APP__ALLOW_ANONYMOUS": "false"}) as url:
-        with pytest.raises(Exception, match="asking needs an account"):
-            _client(url).predict("Can I cut PVC on the laser cutter?", [], api_name="/ask")
-        chat, _, _ = _client(url, MEMBER).predict(
-            "Can I cut PVC on the laser cutter?", [], api_name="/ask"
-        )
-        assert "[1]" in _last_answer(chat)
+def test_a_community_can_close_asking_to_guests(closed_app_url: str) -> None:
+    with pytest.raises(Exception, match="asking needs an account"):
+        _client(closed_app_url).predict("Can I cut PVC on the laser cutter?", [], api_name="/ask")
+    chat, _, _ = _client(closed_app_url, MEMBER).predict(
+        "Can I cut PVC on the laser cutter?", [], api_name="/ask"
+    )
+    assert "[1]" in _last_answer(chat)
