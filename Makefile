@@ -11,7 +11,7 @@ export HF_HUB_DISABLE_TELEMETRY := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install browser run test test-llm bench eval lint
+.PHONY: install browser postgres run test test-llm bench eval lint
 
 install: $(VENV)/.installed
 
@@ -23,7 +23,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 run: install
 	$(PY) app.py
 
-test: install browser
+test: install browser postgres
 	$(PY) -m pytest
 
 # The page's end-to-end tests drive Debian's chromium through Playwright (executable_path):
@@ -35,6 +35,14 @@ browser:
 		echo "Installing chromium for the browser tests ..."; \
 		$(SUDO) apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji; }
+
+# The store contract tests run every catalog test against a real PostgreSQL too, which they
+# start on loopback from Debian's binaries (initdb, pg_ctl): installed once from apt.
+postgres:
+	@command -v pg_ctl >/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { \
+		echo "Installing PostgreSQL for the catalog tests ..."; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
 
 # Builds llama.cpp's server once (~8 min on 2 cores), then tests copqa against it.
 # Not for the build machine's CPU only: a native build here used AMX tiles, which this

@@ -1,4 +1,4 @@
-"""Member accounts: a name, a role and a scrypt password hash, in the catalog's SQLite file.
+"""Member accounts: a name, a role and a scrypt password hash, in the catalog's database.
 
 Newcomers need no account; members may upload; maintainers may also manage the store.
 Failed sign-ins are counted per name, in memory, so guessing a password is slow.
@@ -11,17 +11,14 @@ import hashlib
 import hmac
 import math
 import secrets
-import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal, cast
 
+from copqa.database import Database
 from copqa.errors import ConfigError, StoreError, TooManyAttemptsError
-from copqa.sqlite import connect
 
 ROLES = ("newcomer", "member", "maintainer")
 Role = Literal["newcomer", "member", "maintainer"]
@@ -57,24 +54,20 @@ ANONYMOUS = Account("", "newcomer")
 class Accounts:
     """The accounts table, safe to share between threads.
 
+    Failed sign-ins are counted by this object, so each replica of the app limits guesses
+    on its own.
+
     Args:
-        path: The SQLite file (the catalog's); created with its folder if missing.
+        database: The catalog's database (whoever opened it closes it).
         clock: Seconds from a steady clock, for the sign-in failure window.
     """
 
-    def __init__(self, path: Path, clock: Callable[[], float] = time.monotonic) -> None:
-        self._path = path
+    def __init__(self, database: Database, clock: Callable[[], float] = time.monotonic) -> None:
+        self._db = database
         self._clock = clock
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the failure counts
         self._failures: dict[str, list[float]] = {}  # casefolded name -> failure times
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = connect(path)
-        with self._locked() as db:
-            db.execute(_SCHEMA)
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        database.create(_SCHEMA)
 
     def add(self, name: str, role: str, password: str) -> Account:
         """Create an account, or replace the role and password of an existing one.
@@ -90,23 +83,20 @@ class Accounts:
         if len(password) < MIN_PASSWORD:
             raise ConfigError(f"a password needs {MIN_PASSWORD} characters or more; choose longer")
         stored = _hash(password)
-        with self._locked() as db:
-            db.execute(
-                "INSERT INTO accounts VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
-                "name = excluded.name, role = excluded.role, password_hash = excluded.password_hash",
-                (name, role, stored, int(time.time())),
-            )
+        self._db.execute(
+            "INSERT INTO accounts VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
+            "name = excluded.name, role = excluded.role, password_hash = excluded.password_hash",
+            (name, role, stored, int(time.time())),
+        )
         return Account(name, cast(Role, role))
 
     def remove(self, name: str) -> bool:
         """Delete an account; False if there was none by that name."""
-        with self._locked() as db:
-            return db.execute("DELETE FROM accounts WHERE name = ?", (name.strip(),)).rowcount > 0
+        return self._db.execute("DELETE FROM accounts WHERE name = ?", (name.strip(),)).rowcount > 0
 
     def list(self) -> list[Account]:
         """Every account, by name."""
-        with self._locked() as db:
-            rows = db.execute("SELECT name, role FROM accounts ORDER BY name").fetchall()
+        rows = self._db.execute("SELECT name, role FROM accounts ORDER BY name").fetchall()
         return [Account(name, role) for name, role in rows]
 
     def get(self, name: str) -> Account | None:
@@ -145,18 +135,9 @@ class Accounts:
         return Account(row[0], row[1])
 
     def _row(self, name: str) -> tuple[str, Role, str] | None:
-        with self._locked() as db:
-            return db.execute(
-                "SELECT name, role, password_hash FROM accounts WHERE name = ?", (name.strip(),)
-            ).fetchone()
-
-    @contextmanager
-    def _locked(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            try:
-                yield self._db
-            except sqlite3.Error as exc:
-                raise StoreError(f"the accounts in {self._path} cannot be used: {exc}") from exc
+        return self._db.execute(
+            "SELECT name, role, password_hash FROM accounts WHERE name = ?", (name.strip(),)
+        ).fetchone()
 
 
 def _derive(password: str, salt: bytes, n: int, r: int, p: int, dklen: int) -> bytes:

@@ -1,7 +1,7 @@
 """What happened, for the maintainers: ingestion runs, questions asked, feedback given,
 evaluations run.
 
-Kept in the catalog's SQLite file, in tables of their own. Questions are what newcomers
+Kept in the catalog's database, in tables of their own. Questions are what newcomers
 typed; their answers are not kept, only whether copqa answered, how confident it was,
 and which documents it cited.
 """
@@ -12,9 +12,8 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-from copqa.sqlite import ThreadConnections
+from copqa.database import Database
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -79,32 +78,29 @@ class FeedbackRecord:
 
 
 class ActivityLog:
-    """Runs, questions and feedback; safe to share between threads."""
+    """Runs, questions and feedback; safe to share between threads, as its database is."""
 
-    def __init__(self, path: Path) -> None:
-        self._connections = ThreadConnections(path)
-        self._connections.get().executescript(_SCHEMA)
-
-    def close(self) -> None:
-        self._connections.close()
+    def __init__(self, database: Database) -> None:
+        self._db = database
+        database.create(_SCHEMA)
 
     # --- ingestion runs ----------------------------------------------------------------
     def start_run(self, paths: list[str]) -> int:
-        cursor = self._connections.get().execute(
-            "INSERT INTO runs (started_at, paths) VALUES (?, ?)",
+        row = self._db.execute(
+            "INSERT INTO runs (started_at, paths) VALUES (?, ?) RETURNING id",
             (int(time.time()), json.dumps(paths)),
-        )
-        return int(cursor.lastrowid or 0)
+        ).fetchone()
+        return int(row[0])
 
     def finish_run(self, run_id: int, report: dict[str, object]) -> None:
-        self._connections.get().execute(
+        self._db.execute(
             "UPDATE runs SET finished_at = ?, report = ? WHERE id = ?",
             (int(time.time()), json.dumps(report), run_id),
         )
 
     def runs(self, limit: int = 20) -> list[RunRecord]:
         """The latest ingestion runs, newest first."""
-        rows = self._connections.get().execute(
+        rows = self._db.execute(
             "SELECT id, started_at, finished_at, paths, report FROM runs ORDER BY id DESC LIMIT ?",
             (limit,),
         )
@@ -120,37 +116,31 @@ class ActivityLog:
         self, asker: str, question: str, answered: bool, confidence: float, cited: Sequence[str]
     ) -> int:
         """Log one question as asked; returns the id feedback refers to."""
-        cursor = self._connections.get().execute(
+        row = self._db.execute(
             "INSERT INTO questions (asked_at, asker, question, answered, confidence, cited) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
             (int(time.time()), asker, question, int(answered), confidence, json.dumps(cited)),
-        )
-        return int(cursor.lastrowid or 0)
+        ).fetchone()
+        return int(row[0])
 
     def record_feedback(self, question_id: int, rating: int, comment: str, given_by: str) -> None:
         """A 👍 (+1) or 👎 (-1) on an answer; rating again replaces the earlier rating."""
         if rating not in (1, -1):
             raise ValueError(f"a rating is +1 or -1, not {rating}")
-        db = self._connections.get()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            db.execute(
+        with self._db.transaction():
+            self._db.execute(
                 "DELETE FROM feedback WHERE question_id = ? AND given_by = ?",
                 (question_id, given_by),
             )
-            db.execute(
+            self._db.execute(
                 "INSERT INTO feedback (question_id, rating, comment, given_by, given_at) "
                 "VALUES (?, ?, ?, ?, ?)",
                 (question_id, rating, comment.strip(), given_by, int(time.time())),
             )
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
 
     def feedback(self, limit: int = 50) -> list[FeedbackRecord]:
         """The latest feedback, newest first, with the question it is about."""
-        rows = self._connections.get().execute(
+        rows = self._db.execute(
             "SELECT f.question_id, q.question, f.rating, f.comment, f.given_by, f.given_at "
             "FROM feedback f JOIN questions q ON q.id = f.question_id "
             "ORDER BY f.id DESC LIMIT ?",
@@ -160,7 +150,7 @@ class ActivityLog:
 
     def gaps(self, low_confidence: float, limit: int = 500) -> list[AskedQuestion]:
         """Questions the knowledge did not serve: unanswered, answered unsurely, or rated 👎."""
-        rows = self._connections.get().execute(
+        rows = self._db.execute(
             "SELECT q.id, q.asked_at, q.asker, q.question, q.answered, q.confidence, q.cited, "
             "EXISTS (SELECT 1 FROM feedback f WHERE f.question_id = q.id AND f.rating < 0) "
             "FROM questions q ORDER BY q.id DESC LIMIT ?",
@@ -186,7 +176,7 @@ class ActivityLog:
 
     # --- evaluations ----------------------------------------------------------------------
     def record_evaluation(self, kind: str, subject: str, folder: str, metrics: dict) -> None:
-        self._connections.get().execute(
+        self._db.execute(
             "INSERT INTO evaluations (finished_at, kind, subject, folder, metrics) "
             "VALUES (?, ?, ?, ?, ?)",
             (int(time.time()), kind, subject, folder, json.dumps(metrics)),
@@ -194,7 +184,7 @@ class ActivityLog:
 
     def evaluations(self, limit: int = 20) -> list[EvaluationRecord]:
         """The latest evaluation runs, newest first."""
-        rows = self._connections.get().execute(
+        rows = self._db.execute(
             "SELECT id, finished_at, kind, subject, folder, metrics FROM evaluations "
             "ORDER BY id DESC LIMIT ?",
             (limit,),

@@ -49,7 +49,14 @@ class Assistant:
     @classmethod
     def from_settings(cls, settings: Settings) -> Assistant:
         embedder = Embedder.from_settings(settings)
-        store = Store(settings.home, embedder.identity, embedder.dimension, settings.chroma)
+        store = Store(
+            settings.home, embedder.identity, embedder.dimension, settings.chroma, settings.catalog
+        )
+        try:
+            store.check_vectors()
+        except BaseException:
+            store.close()
+            raise
         return cls.over(settings, embedder, store)
 
     @classmethod

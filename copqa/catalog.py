@@ -1,21 +1,19 @@
-"""The catalog: SQLite system of record for sources, documents, posts and chunks.
+"""The catalog: system of record for sources, documents, posts and chunks.
 
-The vector store (and later the keyword index) is derived from what is here and can be
-rebuilt from it. Only `copqa.store` uses this module.
+Kept in SQLite or PostgreSQL (`copqa.database`). The vector store and the keyword index
+are derived from what is here and can be rebuilt from it. Only `copqa.store` uses this module.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from pathlib import Path
 
+from copqa.database import Database
 from copqa.models import Chunk, Document, Post, PostRef
-from copqa.sqlite import ThreadConnections
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -45,6 +43,13 @@ CREATE TABLE IF NOT EXISTS forgotten (key TEXT PRIMARY KEY, forgotten_at INTEGER
 
 # Columns added after the first release: (table, column, declaration).
 _ADDED_COLUMNS = (("sources", "fingerprint", "TEXT NOT NULL DEFAULT ''"),)
+
+# A post id met again (the same post in another export) takes the new row, as a replace would.
+_UPSERT_POST = """INSERT INTO posts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id)
+    DO UPDATE SET document_id = excluded.document_id, seq = excluded.seq,
+    author_id = excluded.author_id, author_name = excluded.author_name, text = excluded.text,
+    created_at = excluded.created_at, url = excluded.url, reply_to = excluded.reply_to,
+    is_bot = excluded.is_bot, accepted = excluded.accepted, score = excluded.score"""
 
 
 @dataclass(frozen=True)
@@ -94,41 +99,17 @@ class CatalogCounts:
 
 
 class Catalog:
-    """SQLite tables behind every stored text. Writes happen in explicit transactions.
+    """The tables behind every stored text. Writes happen in explicit transactions.
 
-    Safe to share between threads: each thread reads and writes through its own connection.
+    Safe to share between threads, as its database is. Whoever opened the database closes it.
     """
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._connections = ThreadConnections(path)
-        self._db.executescript(_SCHEMA)
-        self._add_missing_columns()
+    def __init__(self, database: Database) -> None:
+        self._db = database
+        database.create(_SCHEMA, _ADDED_COLUMNS)
 
-    @property
-    def _db(self) -> sqlite3.Connection:
-        return self._connections.get()
-
-    def close(self) -> None:
-        self._connections.close()
-
-    def _add_missing_columns(self) -> None:
-        """Bring a catalog made by an earlier copqa up to this schema (columns only ever added)."""
-        for table, column, declaration in _ADDED_COLUMNS:
-            present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
-            if column not in present:
-                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+    def transaction(self) -> AbstractContextManager[None]:
+        return self._db.transaction()
 
     # --- meta -----------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
@@ -139,14 +120,26 @@ class Catalog:
         if value is None:
             self._db.execute("DELETE FROM meta WHERE key = ?", (key,))
         else:
-            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+            self._db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
 
     def generation(self) -> int:
         """A counter that moves on with every change of the stored chunks."""
         return int(self.get_meta("generation") or 0)
 
-    def bump_generation(self) -> None:
-        self.set_meta("generation", str(self.generation() + 1))
+    def bump_generation(self) -> int:
+        """Move the generation on in one statement, so no two writers bump to the same value.
+
+        Returns the new generation.
+        """
+        row = self._db.execute(
+            "INSERT INTO meta (key, value) VALUES ('generation', '1') ON CONFLICT (key) "
+            "DO UPDATE SET value = CAST(CAST(meta.value AS INTEGER) + 1 AS TEXT) RETURNING value"
+        ).fetchone()
+        return int(row[0])
 
     # --- sources and documents ---------------------------------------------------
     def upsert_source(self, source: SourceRecord) -> None:
@@ -201,7 +194,7 @@ class Catalog:
             ),
         )  # fmt: skip
         self._db.executemany(
-            "INSERT OR REPLACE INTO posts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            _UPSERT_POST,
             [_post_row(document.id, seq, post) for seq, post in enumerate(document.posts)],
         )
         self.insert_chunks(chunks)
@@ -253,10 +246,14 @@ class Catalog:
             yield from self._db.execute(f"{select} WHERE id IN ({marks})", batch).fetchall()
 
     def iter_chunks(self, batch: int = 1000) -> Iterator[list[Chunk]]:
-        """Every stored chunk, in batches, for rebuilding derived indexes."""
-        cursor = self._db.execute("SELECT id, text, metadata FROM chunks ORDER BY id")
-        while rows := cursor.fetchmany(batch):
+        """Every stored chunk, in batches by id, for rebuilding derived indexes."""
+        after = ""
+        while rows := self._db.execute(
+            "SELECT id, text, metadata FROM chunks WHERE id > ? ORDER BY id LIMIT ?",
+            (after, batch),
+        ).fetchall():
             yield [chunk_from_row(cid, text, json.loads(meta)) for cid, text, meta in rows]
+            after = rows[-1][0]
 
     def counts(self) -> CatalogCounts:
         def count(sql: str) -> int:
@@ -269,7 +266,7 @@ class Catalog:
             chunks=count("SELECT count(*) FROM chunks"),
             members=count(
                 "SELECT count(*) FROM (SELECT author_id FROM posts WHERE author_id != '' "
-                "UNION SELECT uploader FROM sources WHERE uploader != '')"
+                "UNION SELECT uploader FROM sources WHERE uploader != '') AS members"
             ),
         )
 
@@ -293,20 +290,20 @@ class Catalog:
     def members(self) -> list[MemberRecord]:
         rows = self._db.execute(
             "SELECT p.author_id, max(p.author_name), d.kind, count(*), "
-            "group_concat(DISTINCT d.channel), min(p.created_at), max(p.created_at) "
+            f"{self._db.distinct_list('d.channel')}, min(p.created_at), max(p.created_at) "
             "FROM posts p JOIN documents d ON d.id = p.document_id "
             "WHERE p.author_id != '' GROUP BY p.author_id, d.kind ORDER BY count(*) DESC"
         )
         return [
-            MemberRecord(
-                aid, name, kind, n, tuple(c for c in (chans or "").split(",") if c), first, last
-            )
+            MemberRecord(aid, name, kind, n, _channels(chans), first, last)
             for aid, name, kind, n, chans, first, last in rows
         ]
 
     def documents_by_authors(self, keys: Iterable[str]) -> list[str]:
         """Documents holding a post whose author id or name is one of `keys`."""
         wanted = list(keys)
+        if not wanted:
+            return []
         marks = ",".join("?" * len(wanted))
         rows = self._db.execute(
             f"SELECT DISTINCT document_id FROM posts WHERE author_id IN ({marks}) "
@@ -318,7 +315,8 @@ class Catalog:
     def forget(self, keys: Iterable[str]) -> None:
         now = int(time.time())
         self._db.executemany(
-            "INSERT OR IGNORE INTO forgotten VALUES (?, ?)", [(k, now) for k in keys]
+            "INSERT INTO forgotten (key, forgotten_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+            [(k, now) for k in keys],
         )
 
     def forgotten(self) -> frozenset[str]:
@@ -375,9 +373,10 @@ class Catalog:
     # --- the library ----------------------------------------------------------------
     def library(self) -> list[LibraryEntry]:
         """Every source with what it holds, most recently updated first."""
+        channel_list = self._db.distinct_list("NULLIF(d.channel, '')")
         rows = self._db.execute(
             "SELECT s.id, s.kind, s.locator, s.uploader, s.updated_at, "
-            "group_concat(DISTINCT NULLIF(d.channel, '')), count(DISTINCT d.id), "
+            f"{channel_list}, count(DISTINCT d.id), "
             "(SELECT count(*) FROM chunks c JOIN documents d2 ON d2.id = c.document_id "
             " WHERE d2.source_id = s.id), min(d.title), max(d.created_at) "
             "FROM sources s LEFT JOIN documents d ON d.source_id = s.id "
@@ -386,12 +385,17 @@ class Catalog:
         return [
             LibraryEntry(
                 sid, kind, locator, uploader, updated,
-                tuple(sorted((channels or "").split(","))) if channels else (),
+                _channels(channels),
                 documents, chunks, title or "", created,
             )
             for sid, kind, locator, uploader, updated, channels, documents, chunks, title, created
             in rows
         ]  # fmt: skip
+
+
+def _channels(joined: str | None) -> tuple[str, ...]:
+    """An aggregate's 'b,a' as ('a', 'b'): the same order from every database."""
+    return tuple(sorted(c for c in (joined or "").split(",") if c))
 
 
 def _post_row(document_id: str, seq: int, post: Post) -> tuple[object, ...]:

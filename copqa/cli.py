@@ -17,6 +17,7 @@ enforce_offline()
 
 from copqa.assistant import Assistant  # noqa: E402  (after the offline variables)
 from copqa.errors import CopqaError  # noqa: E402
+from copqa.maintenance_cli import add_maintenance_parsers, open_store  # noqa: E402
 from copqa.models import Answer, Chunk, Citation, ScoredChunk, iso_day  # noqa: E402
 from copqa.retrieval import SearchFilter  # noqa: E402
 from copqa.settings import Settings  # noqa: E402
@@ -35,9 +36,14 @@ EXAMPLES = """examples:
   copqa members add bo --role member --password-stdin < pw.txt
   copqa members accounts --json             who has an account, and their role
   copqa members remove bo                   delete an account
+  copqa sources --json                      every source: id, kind, path, documents, chunks
+  copqa sources delete docs/old-minutes     delete a source (by path or id) and its vectors
   copqa eval run cases.jsonl --fail-under recall@5=0.8,abstention=0.6
   copqa eval beir ../shared/eval/stackfaq   dense, BM25 and hybrid retrieval on a BEIR folder
   copqa eval build --from-threads --source stackexchange --out cases.jsonl
+  copqa backup /backups/2026-11-29           a consistent copy, while the app runs
+  copqa restore /backups/2026-11-29          put that copy back
+  copqa rebuild                             make the vectors again from the catalog
 """
 
 
@@ -108,7 +114,17 @@ def _parser() -> argparse.ArgumentParser:
     members.add_argument("--json", action="store_true", help="print as JSON")
     members.set_defaults(run=_members)
 
+    sources = commands.add_parser("sources", help="the sources the store holds; delete one")
+    sources.add_argument(
+        "action", nargs="?", choices=["list", "delete"], default="list",
+        help="list the sources (default), or delete one with its chunks and vectors",
+    )  # fmt: skip
+    sources.add_argument("source", nargs="?", help="with delete: the source's id or its path")
+    sources.add_argument("--json", action="store_true", help="print as JSON")
+    sources.set_defaults(run=_sources)
+
     add_eval_parser(commands)
+    add_maintenance_parsers(commands)
 
     stats = commands.add_parser("stats", help="what the store holds")
     stats.add_argument("--json", action="store_true", help="print as JSON")
@@ -120,14 +136,28 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
     from ingest.factory import build_pipeline
+    from ingest.pipeline import IngestProgress
 
     assistant = Assistant.from_settings(settings)
     pipeline = build_pipeline(settings, assistant.store, assistant.embedder)
-    with tqdm(desc="ingesting", unit=" doc", disable=args.json or None, file=sys.stderr) as bar:
+    # The bar counts bytes of the sources read: their total is known up front, hence an ETA.
+    with tqdm(
+        desc="ingesting",
+        unit="B",
+        unit_scale=True,
+        unit_divisor=1024,
+        disable=args.json or None,
+        file=sys.stderr,
+    ) as bar:
 
-        def progress(documents: int, chunks: int) -> None:
-            bar.update(documents - bar.n)
-            bar.set_postfix(chunks=chunks)
+        def progress(step: IngestProgress) -> None:
+            bar.total = step.total_bytes
+            elapsed = bar.format_dict["elapsed"] or 1e-9
+            bar.set_postfix_str(
+                f"{step.documents} docs, {step.chunks} chunks, {step.chunks / elapsed:.1f} chunks/s",
+                refresh=False,
+            )
+            bar.update(step.read_bytes - bar.n)
 
         report = pipeline.ingest(
             args.paths, kind=args.kind, uploader=args.uploader, prune=args.prune, progress=progress
@@ -254,16 +284,18 @@ def _forget(
 
 
 def _accounts(args: argparse.Namespace, settings: Settings) -> int:
-    """Account commands: only the catalog file, never the embedding model."""
+    """Account commands: only the catalog, never the embedding model."""
     from copqa.accounts import Accounts
+    from copqa.database import open_database
 
     if args.action != "accounts" and not args.name:
         raise CopqaError(f"members {args.action} needs the account name")
     if args.action == "add" and not args.role:
         raise CopqaError("members add needs --role member or --role maintainer")
     password = _new_password(args) if args.action == "add" else ""
-    accounts = Accounts(settings.home / "catalog.sqlite3")
+    database = open_database(settings.home, settings.catalog)
     try:
+        accounts = Accounts(database)
         if args.action == "add":
             account = accounts.add(args.name, args.role, password)
             print(f"account {account.name} added as {account.role}")
@@ -278,7 +310,7 @@ def _accounts(args: argparse.Namespace, settings: Settings) -> int:
             for account in accounts.list():
                 print(f"{account.name}: {account.role}")
     finally:
-        accounts.close()
+        database.close()
     return 0
 
 
@@ -289,6 +321,71 @@ def _new_password(args: argparse.Namespace) -> str:
     if getpass.getpass("the same again: ") != password:
         raise CopqaError("the two passwords differ; nothing was changed")
     return password
+
+
+def _sources(args: argparse.Namespace, settings: Settings) -> int:
+    """Source commands: the catalog and the vectors, without the embedding model if possible."""
+    from copqa.catalog import Catalog
+    from copqa.database import catalog_exists, open_database
+
+    if args.action == "delete":
+        return _delete_source(args, settings)
+    entries = []
+    if catalog_exists(settings.home, settings.catalog):  # listing creates no store
+        database = open_database(settings.home, settings.catalog)
+        try:
+            entries = Catalog(database).library()
+        finally:
+            database.close()
+    if args.json:
+        listing = [
+            {"id": e.source_id, "kind": e.kind, "locator": e.locator,
+             "documents": e.documents, "chunks": e.chunks}
+            for e in entries
+        ]  # fmt: skip
+        print(json.dumps(listing, indent=2, ensure_ascii=False))
+    else:
+        for e in entries:
+            print(
+                f"{e.source_id}  {e.kind}  {e.documents} documents, {e.chunks} chunks  {e.locator}"
+            )
+    return 0
+
+
+def _delete_source(args: argparse.Namespace, settings: Settings) -> int:
+    """Delete one source as a maintainer would on the page: rows, vectors, stored upload."""
+    from copqa.accounts import Account
+    from copqa.database import catalog_exists
+    from copqa.library import Library
+
+    if not args.source:
+        raise CopqaError("sources delete needs the source's id or path; see `copqa sources`")
+    missing = CopqaError(f"no source with id or path {args.source!r}; see `copqa sources`")
+    if not catalog_exists(settings.home, settings.catalog):
+        raise missing
+    store = open_store(settings)
+    try:
+        # As many chunks per transaction as ingestion writes: a killed deletion keeps its part.
+        # ingest.uploads.UPLOADS, named here: importing that module loads llama-index (seconds).
+        library = Library(store, settings.home / "uploads", settings.ingest.embed_batch)
+        path = str(Path(args.source).resolve())
+        shelf = next(
+            (s for s in library.shelves() if args.source == s.source_id or path == s.entry.locator),
+            None,
+        )
+        if shelf is None:
+            raise missing
+        # Whoever runs the command holds the store's files: a maintainer.
+        library.delete(shelf.source_id, Account("", "maintainer"))
+    finally:
+        store.close()
+    entry = shelf.entry
+    if args.json:
+        print(json.dumps({"deleted": entry.source_id, "locator": entry.locator,
+                          "documents": entry.documents, "chunks": entry.chunks}, indent=2))  # fmt: skip
+    else:
+        print(f"deleted {entry.locator}: {entry.documents} documents, {entry.chunks} chunks")
+    return 0
 
 
 def answer_json(answer: Answer) -> dict[str, object]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, get_args
@@ -153,6 +154,26 @@ def _cpu_flags() -> set[str]:
         if line.startswith("flags"):
             return set(line.split(":", 1)[1].split())
     return set()
+
+
+def model_dimension(model_path: Path) -> int | None:
+    """The length of the model's vectors, read from its folder without loading its weights.
+
+    As sentence-transformers decides it: the last module that states one (a Dense layer's
+    `out_features`, a Pooling layer's `word_embedding_dimension`); None if none does.
+    """
+    try:
+        modules = json.loads((model_path / "modules.json").read_text())
+        for module in reversed(modules):
+            config = model_path / module.get("path", "") / "config.json"
+            if module.get("path") and config.is_file():
+                stated = json.loads(config.read_text())
+                for key in ("out_features", "word_embedding_dimension"):
+                    if isinstance(stated.get(key), int):
+                        return int(stated[key])
+    except (OSError, ValueError, AttributeError):
+        return None
+    return None
 
 
 def model_identity(model_path: Path) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 from copqa.accounts import Account
 from copqa.catalog import LibraryEntry
 from copqa.errors import AccessDeniedError, StoreError
-from copqa.store import Store
+from copqa.store import DELETE_BATCH, Store
 
 
 @dataclass(frozen=True)
@@ -29,9 +29,11 @@ class Shelf:
 
 
 class Library:
-    def __init__(self, store: Store, uploads: Path) -> None:
+    def __init__(self, store: Store, uploads: Path, delete_batch: int = DELETE_BATCH) -> None:
+        """A library over `store`; `delete_batch`: chunks a deletion removes per transaction."""
         self._store = store
         self._uploads = uploads.resolve()
+        self._delete_batch = delete_batch
 
     def shelves(self, search: str = "", kind: str = "") -> list[Shelf]:
         """Sources whose name, title, uploader or channels contain `search`, of `kind` if given."""
@@ -65,7 +67,7 @@ class Library:
             raise AccessDeniedError(
                 "only the member who uploaded a source, or a maintainer, may delete it"
             )
-        self._store.delete_source(source_id)
+        self._store.delete_source(source_id, self._delete_batch)
         located = Path(shelf.entry.locator).resolve()
         if self._uploads in located.parents:
             # uploads/<content hash>/<file>: the hash folder goes, so the file may come again.

@@ -57,6 +57,17 @@ class ChromaSettings(BaseModel):
     )
 
 
+class CatalogSettings(BaseModel):
+    """Where the system of record lives: a SQLite file under COPQA_HOME, or PostgreSQL."""
+
+    url: str = Field(
+        default="",
+        description="A PostgreSQL database shared by several app replicas, e.g. "
+        "postgresql://copqa:secret@db.internal:5432/copqa; empty means the embedded SQLite "
+        "file COPQA_HOME/catalog.sqlite3.",
+    )
+
+
 class IngestSettings(BaseModel):
     chunk_size: int = Field(
         default=200,
@@ -185,6 +196,7 @@ class Settings(BaseSettings):
     )
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     chroma: ChromaSettings = Field(default_factory=ChromaSettings)
+    catalog: CatalogSettings = Field(default_factory=CatalogSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)

@@ -1,15 +1,17 @@
 """The store: the catalog (system of record) and the vector index derived from it.
 
-Write order keeps the two consistent through a crash: vectors are written before the
-catalog commits, so an interrupted document still looks new or changed to the next run,
-which rewrites it under the same deterministic ids. A run that did not finish leaves a
-mark; the next run then removes vectors the catalog does not know (`reconcile`).
+Write order keeps the two consistent through a crash: every chunk the catalog holds has
+its vector. New vectors are written before the catalog commits, so an interrupted document
+still looks new or changed to the next run, which rewrites it under the same deterministic
+ids; vectors are deleted only after the catalog no longer holds their chunks. A change
+that did not finish (an ingestion, a deletion, forgetting a member) leaves a mark; the next
+one then removes the vectors the catalog does not know (`reconcile`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import fcntl
+import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -20,12 +22,15 @@ import numpy as np
 
 from copqa.activity import ActivityLog
 from copqa.catalog import Catalog, CatalogCounts, SourceRecord
+from copqa.database import open_database
+from copqa.errors import StoreError
 from copqa.keyword_index import KeywordIndex, keyword_text
 from copqa.models import Chunk, Document, PostRef, ScoredChunk
-from copqa.settings import ChromaSettings
+from copqa.settings import CatalogSettings, ChromaSettings
 from copqa.vector_store import ChromaVectors
 
 _UNFINISHED_RUN = "unfinished_run"
+DELETE_BATCH = 512  # chunks whose rows, then vectors, a deletion removes together
 
 
 @dataclass(frozen=True)
@@ -47,36 +52,51 @@ class Store:
         model_identity: str,
         dimension: int,
         chroma: ChromaSettings | None = None,
+        catalog: CatalogSettings | None = None,
     ) -> None:
         """Open (or create) the store in `home`.
 
         Args:
             chroma: Where the vectors live; None: embedded, under `home`.
+            catalog: Where the catalog lives; None: a SQLite file in `home`.
         """
         home.mkdir(parents=True, exist_ok=True)
         self.home = home
         self.model_identity = model_identity
+        self.dimension = dimension
         chroma = chroma or ChromaSettings()
         # Vectors first: a Chroma server that is down fails before any file is opened.
         self.vectors = ChromaVectors.open(
             home / "chroma", model_identity, dimension, chroma.url, chroma.collection
         )
-        self.catalog = Catalog(home / "catalog.sqlite3")
-        self.activity = ActivityLog(self.catalog.path)
+        try:
+            self.database = open_database(home, catalog)
+        except BaseException:
+            self.vectors.close()
+            raise
+        try:
+            self.catalog = Catalog(self.database)
+            self.activity = ActivityLog(self.database)
+        except BaseException:
+            self.close()
+            raise
         self._keywords: KeywordIndex | None = None
         self._keywords_lock = threading.Lock()
         self._writer = threading.RLock()
         self._writer_depth = 0
+        self._vectors_generation = self.catalog.generation()
+        self._vectors_lock = threading.Lock()
 
     def close(self) -> None:
-        self.activity.close()
-        self.catalog.close()
+        self.database.close()
         self.vectors.close()
 
     # --- writing ----------------------------------------------------------------------
     @contextmanager
     def exclusive(self) -> Iterator[None]:
-        """Hold the home's write lock: one writer at a time across threads and processes.
+        """Hold the catalog's write lock: one writer across threads, processes and replicas.
+
+        With SQLite, a lock file beside it; with PostgreSQL, an advisory lock every host sees.
 
         Reentrant within a thread, so an ingestion may delete what it prunes.
         """
@@ -88,8 +108,7 @@ class Store:
                 finally:
                     self._writer_depth -= 1
                 return
-            with open(self.home / "ingest.lock", "w") as lock:
-                fcntl.flock(lock, fcntl.LOCK_EX)
+            with self.database.writer_lock():
                 self._writer_depth = 1
                 try:
                     yield
@@ -97,24 +116,44 @@ class Store:
                     self._writer_depth = 0
 
     @contextmanager
-    def ingestion(self, paths: list[str]) -> Iterator[int]:
-        """One ingestion at a time per home; repairs what an interrupted run left."""
+    def changing(self) -> Iterator[None]:
+        """Hold the write lock for a change of several steps; repairs what a killed one left.
+
+        The mark set here outlives a crash, so the next change first drops the vectors the
+        catalog does not know. Nested in another change (an ingestion that prunes), the outer
+        one holds the mark.
+        """
         with self.exclusive():
-            if self.catalog.get_meta(_UNFINISHED_RUN) is not None:
-                self.reconcile()
-            run_id = self.activity.start_run(paths)
-            self.catalog.set_meta(_UNFINISHED_RUN, str(run_id))
-            yield run_id
+            if self._writer_depth > 1:
+                yield
+                return
+            self.repair()
+            self.catalog.set_meta(_UNFINISHED_RUN, str(os.getpid()))  # who left it, if killed
+            yield
             self.catalog.set_meta(_UNFINISHED_RUN, None)
 
+    def repair(self) -> None:
+        """Drop what a killed change left (vectors the catalog does not know); hold `exclusive`."""
+        if self.catalog.get_meta(_UNFINISHED_RUN) is not None:
+            self.reconcile()
+            self.catalog.set_meta(_UNFINISHED_RUN, None)
+
+    @contextmanager
+    def ingestion(self, paths: list[str]) -> Iterator[int]:
+        """One ingestion at a time per home; repairs what an interrupted change left."""
+        with self.changing():
+            yield self.activity.start_run(paths)
+
     def write(self, prepared: Sequence[PreparedDocument]) -> None:
-        """Replace these documents: vectors first, then the catalog, in one transaction."""
+        """Replace these documents: new vectors first, then the catalog in one transaction.
+
+        The vectors of chunks that are gone are deleted last: a crash before that leaves
+        orphans (the next change drops them), never a stored chunk without its vector.
+        """
         stale: list[str] = []
         for item in prepared:
             new_ids = {c.id for c in item.chunks}
             stale += [cid for cid in self.catalog.chunk_ids(item.document.id) if cid not in new_ids]
-        if stale:
-            self.vectors.delete(stale)
         chunks = [c for item in prepared for c in item.chunks]
         if chunks:
             self.vectors.upsert(
@@ -127,28 +166,41 @@ class Store:
                 self.catalog.upsert_source(source)
             for item in prepared:
                 self.catalog.write_document(item.source.id, item.document, item.chunks)
-            self.catalog.bump_generation()
+            self._bump_generation()
+        if stale:
+            self.vectors.delete(stale)
 
     def delete_documents(self, document_ids: Sequence[str]) -> None:
+        """Remove documents: their catalog rows in one transaction, then their vectors."""
         if not document_ids:
             return  # nothing changes, so the generation (and the keyword index) stays
-        with self.exclusive():
-            self.vectors.delete(self._chunk_ids_of(document_ids))
+        with self.changing():
+            chunk_ids = [cid for d in document_ids for cid in self.catalog.chunk_ids(d)]
             with self.catalog.transaction():
                 for document_id in document_ids:
                     self.catalog.delete_document(document_id)
-                self.catalog.bump_generation()
+                self._bump_generation()
+            self.vectors.delete(chunk_ids)
 
-    def delete_source(self, source_id: str) -> None:
-        """Remove a source with its documents, posts, chunks and vectors."""
-        with self.exclusive():
-            self.vectors.delete(self._chunk_ids_of(list(self.catalog.document_hashes(source_id))))
+    def delete_source(self, source_id: str, batch: int = DELETE_BATCH) -> None:
+        """Remove a source with its documents, posts, chunks and vectors.
+
+        Documents go about `batch` chunks a transaction, the last ones with the source's own
+        row: a crash leaves it listed with fewer documents, and deleting it again finishes.
+        """
+        with self.changing():
+            group: list[str] = []
+            chunk_ids: list[str] = []
+            for document_id in self.catalog.document_hashes(source_id):
+                group.append(document_id)
+                chunk_ids += self.catalog.chunk_ids(document_id)
+                if len(chunk_ids) >= batch:
+                    self.delete_documents(group)
+                    group, chunk_ids = [], []
             with self.catalog.transaction():
                 self.catalog.delete_source(source_id)
-                self.catalog.bump_generation()
-
-    def _chunk_ids_of(self, document_ids: Sequence[str]) -> list[str]:
-        return [cid for d in document_ids for cid in self.catalog.chunk_ids(d)]
+                self._bump_generation()
+            self.vectors.delete(chunk_ids)
 
     def reconcile(self, embed: Callable[[list[str]], np.ndarray] | None = None) -> int:
         """Drop vectors the catalog does not know; with `embed`, restore missing ones.
@@ -167,6 +219,38 @@ class Store:
                 self.vectors.upsert([c.id for c in chunks], vectors, [c.metadata() for c in chunks])
             return len(orphans) + len(missing)
         return len(orphans)
+
+    def changed(self) -> None:
+        """Move the generation on: every reader, in any process, reloads what it keeps."""
+        with self.catalog.transaction():
+            self._bump_generation()
+
+    def _bump_generation(self) -> None:
+        """Move the generation on for this process's own change (in its transaction).
+
+        This process's vectors need no reload for it, unless another writer's change came
+        between the generation they were loaded at and this one.
+        """
+        generation = self.catalog.bump_generation()
+        with self._vectors_lock:
+            if self._vectors_generation == generation - 1:
+                self._vectors_generation = generation
+
+    def check_vectors(self) -> None:
+        """Raise if stored chunks have lost their vectors (the vector store was lost or damaged).
+
+        Raises:
+            StoreError: Fewer vectors than chunks, with no change under way to explain it.
+        """
+        if self.catalog.get_meta(_UNFINISHED_RUN) is not None:
+            return  # a change is running, or was killed: the next one repairs what it left
+        chunks, vectors = self.catalog.counts().chunks, self.vectors.count()
+        if vectors < chunks:
+            raise StoreError(
+                f"the vector store at {self.vectors.location} holds {vectors} vectors for the "
+                f"catalog's {chunks} chunks: it was lost or damaged; `copqa rebuild` makes the "
+                "vectors again from the catalog"
+            )
 
     def keyword_index(self) -> KeywordIndex:
         """The BM25 index, brought up to date with the catalog when it has moved on."""
@@ -189,11 +273,21 @@ class Store:
     # --- reading ----------------------------------------------------------------------
     def search(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[ScoredChunk]:
         """Nearest chunks, their texts read from the catalog (a deleted chunk never shows)."""
-        return self.chunks(self.vectors.query(vector, k, where))
+        return self.chunks(self._current_vectors().query(vector, k, where))
 
     def similarities(self, vector: np.ndarray, ids: Sequence[str]) -> dict[str, float]:
         """Cosine similarity of stored chunks to a unit vector."""
-        return {cid: float(v @ vector) for cid, v in self.vectors.vectors(ids).items()}
+        return {cid: float(v @ vector) for cid, v in self._current_vectors().vectors(ids).items()}
+
+    def _current_vectors(self) -> ChromaVectors:
+        """The vectors, with what any process wrote since this one last looked."""
+        generation = self.catalog.generation()
+        if generation != self._vectors_generation:
+            with self._vectors_lock:
+                if generation != self._vectors_generation:
+                    self.vectors.refresh()
+                    self._vectors_generation = generation
+        return self.vectors
 
     def chunks(self, hits: Sequence[tuple[str, float]]) -> list[ScoredChunk]:
         """Scored chunk ids as chunks with their posts; ids no longer stored are left out."""

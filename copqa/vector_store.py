@@ -6,10 +6,14 @@ everything after that is the same code for both.
 
 Chroma never embeds here: every write passes `embeddings=` and every query
 `query_embeddings=` (its default embedder would try to download a model).
+
+An embedded collection is searched through an index each process loads into memory once:
+another process's writes reach the files but not that index, so `refresh` loads it again.
 """
 
 from __future__ import annotations
 
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterable, Iterator, Sequence
@@ -44,8 +48,14 @@ class ChromaVectors:
         self._client = client
         self._server_url = server_url
         self._location = location or (server_url and f"the Chroma server at {server_url}")
+        self._name, self._model_identity, self._dimension = collection, model_identity, dimension
+        self._gate = _Gate()
+        self._connect(collection, model_identity, dimension)
+
+    def _connect(self, collection: str, model_identity: str, dimension: int) -> None:
+        client, server_url = self._client, self._server_url
         try:
-            with self._calls():
+            with self._server_errors():
                 self._collection = client.get_or_create_collection(
                     collection,
                     configuration={"hnsw": {"space": "cosine", "ef_search": 100}},
@@ -61,7 +71,7 @@ class ChromaVectors:
             fix = (
                 "the server's log says why"
                 if server_url
-                else "move the folder aside and run `copqa ingest` again on the same sources"
+                else "`copqa rebuild` makes the vectors again from the catalog"
             )
             raise StoreError(
                 f"the collection {collection!r} at {self._location} cannot be opened ({exc}); {fix}"
@@ -101,9 +111,14 @@ class ChromaVectors:
             try:
                 client = chromadb.PersistentClient(path=str(path), settings=client_settings)
             except Exception as exc:
+                # chromadb keeps the failed folder's stopped system in its per-path cache, so a
+                # folder later made afresh at the same path would get it back: forget it.
+                from chromadb.api.shared_system_client import SharedSystemClient
+
+                SharedSystemClient._identifier_to_system.pop(str(path), None)
                 raise StoreError(
                     f"the vector store at {path} cannot be opened ({exc}); "
-                    "move the folder aside and run `copqa ingest` again on the same sources"
+                    "`copqa rebuild` makes the vectors again from the catalog"
                 ) from exc
             return cls(client, model_identity, dimension, collection, location=str(path))
         return cls(
@@ -114,11 +129,34 @@ class ChromaVectors:
             server_url=url,
         )
 
+    @property
+    def location(self) -> str:
+        """Where the collection is, for messages: a folder, or the server."""
+        return self._location
+
+    def refresh(self) -> None:
+        """Load an embedded collection's index again, with what other processes wrote since.
+
+        Waits for calls in flight; calls wait for it. A server's index needs no refresh.
+        """
+        if self._server_url:
+            return
+        import chromadb
+        from chromadb.config import Settings as ClientSettings
+
+        with self._gate.alone():
+            # chromadb shares one index per folder in a process, released with its last client.
+            self._client.close()
+            self._client = chromadb.PersistentClient(
+                path=self._location, settings=ClientSettings(anonymized_telemetry=False)
+            )
+            self._connect(self._name, self._model_identity, self._dimension)
+
     def close(self) -> None:
-        """Release a server client's connections (the embedded client is shared, and stays)."""
+        """Release the client: a server client's connections, an embedded client's index."""
+        self._client.close()
         if not self._server_url:
             return
-        self._client.close()
         # chromadb 1.5 never closes the HTTP sessions of a client and of its admin client.
         for owner in (self._client, getattr(self._client, "_admin_client", None)):
             session = getattr(getattr(owner, "_server", None), "_session", None)
@@ -127,6 +165,12 @@ class ChromaVectors:
 
     @contextmanager
     def _calls(self) -> Iterator[None]:
+        """One call to the collection: never during a refresh."""
+        with self._gate.shared(), self._server_errors():
+            yield
+
+    @contextmanager
+    def _server_errors(self) -> Iterator[None]:
         """A server that went away mid-run is a StoreError, like one that was never there."""
         if not self._server_url:
             yield
@@ -162,6 +206,24 @@ class ChromaVectors:
                 found.update(batch)
                 offset += page
         return found
+
+    def pages(self, size: int = 5_000) -> Iterator[tuple[list[str], np.ndarray]]:
+        """Every stored id with its vector, `size` at a time (for a backup)."""
+        offset = 0
+        while True:
+            with self._calls():
+                page = self._collection.get(include=["embeddings"], limit=size, offset=offset)
+            if not page["ids"]:
+                return
+            yield list(page["ids"]), np.asarray(page["embeddings"], dtype=np.float32)
+            offset += size
+
+    def reset(self) -> None:
+        """Drop the collection and make it again, empty (before a rebuild or a restore)."""
+        with self._gate.alone():
+            with self._server_errors():
+                self._client.delete_collection(self._name)
+            self._connect(self._name, self._model_identity, self._dimension)
 
     def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         if not ids:
@@ -229,3 +291,37 @@ def _unreachable(url: str, exc: BaseException) -> StoreError:
         f"cannot reach the Chroma server at {url}: {reason}; start it with "
         "`chroma run --path DIR --port PORT` or unset COPQA_CHROMA__URL"
     )
+
+
+class _Gate:
+    """Calls run side by side; a refresh runs alone, once the calls in flight are done."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._calls = 0
+        self._refreshing = False
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._changed:
+            self._changed.wait_for(lambda: not self._refreshing)
+            self._calls += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._calls -= 1
+                self._changed.notify_all()
+
+    @contextmanager
+    def alone(self) -> Iterator[None]:
+        with self._changed:
+            self._changed.wait_for(lambda: not self._refreshing)
+            self._refreshing = True
+            self._changed.wait_for(lambda: self._calls == 0)
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._refreshing = False
+                self._changed.notify_all()

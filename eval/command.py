@@ -142,10 +142,10 @@ def run_beir(args: argparse.Namespace, settings: Settings) -> int:
 
 def build_cases(args: argparse.Namespace, settings: Settings) -> int:
     from copqa.accounts import Accounts
+    from copqa.database import catalog_exists
     from copqa.store import Store
 
-    home = settings.home / "catalog.sqlite3"
-    if not home.exists():
+    if not catalog_exists(settings.home, settings.catalog):
         raise ConfigError(f"no store at {settings.home}: ingest the community first")
     if args.from_gaps:
         cases = _gap_cases(settings)
@@ -155,14 +155,19 @@ def build_cases(args: argparse.Namespace, settings: Settings) -> int:
         from eval.build import cases_from_threads, load_maintainers
 
         embedder = Embedder.from_settings(settings)
-        store = Store(settings.home, embedder.identity, embedder.dimension, settings.chroma)
-        accounts = Accounts(home)
-        maintainers = load_maintainers(accounts) | {m.casefold() for m in args.maintainer}
-        built = cases_from_threads(
-            store.catalog, kinds=tuple(args.source), maintainers=maintainers, limit=args.limit
+        store = Store(
+            settings.home, embedder.identity, embedder.dimension, settings.chroma, settings.catalog
         )
-        accounts.close()
-        store.close()
+        try:
+            maintainers = load_maintainers(Accounts(store.database))
+            built = cases_from_threads(
+                store.catalog,
+                kinds=tuple(args.source),
+                maintainers=maintainers | {m.casefold() for m in args.maintainer},
+                limit=args.limit,
+            )
+        finally:
+            store.close()
         cases = built.cases
         how = ", ".join(f"{n} by {way}" for way, n in built.resolved_by.items())
         summary = (
@@ -178,26 +183,25 @@ def build_cases(args: argparse.Namespace, settings: Settings) -> int:
 
 def _gap_cases(settings: Settings) -> list[dict]:
     from copqa.activity import ActivityLog
+    from copqa.database import open_database
     from copqa.embedding import Embedder
     from copqa.gaps import as_cases, knowledge_gaps
 
-    log = ActivityLog(settings.home / "catalog.sqlite3")
-    try:
-        questions = log.gaps(settings.app.unsure_below)
-    finally:
-        log.close()
+    with closing(open_database(settings.home, settings.catalog)) as database:
+        questions = ActivityLog(database).gaps(settings.app.unsure_below)
     embedder = Embedder.from_settings(settings)
     return as_cases(knowledge_gaps(questions, embedder))
 
 
 def _assistant(settings: Settings, corpus: Path | None) -> AbstractContextManager[Assistant]:
     from copqa.assistant import Assistant
+    from copqa.database import catalog_exists
 
     if corpus is not None:
         from eval.scratch import scratch_assistant
 
         return scratch_assistant(corpus, settings=settings)
-    if not (settings.home / "catalog.sqlite3").exists():
+    if not catalog_exists(settings.home, settings.catalog):
         raise ConfigError(f"no store at {settings.home}: ingest first, or give --corpus")
     return closing(Assistant.from_settings(settings))
 
@@ -216,17 +220,15 @@ def _finish(
 ) -> Path:
     """Write the three report files and record the run in the catalog's history."""
     from copqa.activity import ActivityLog
+    from copqa.database import open_database
     from eval.report import write_report
 
     folder = out or settings.home / "eval" / f"{time.strftime('%Y%m%d-%H%M%S')}-{name}"
     write_report(result, folder)
     settings.home.mkdir(parents=True, exist_ok=True)
-    log = ActivityLog(settings.home / "catalog.sqlite3")
-    try:
+    with closing(open_database(settings.home, settings.catalog)) as database:
         summary = result.get("metrics") or result.get("retrievers") or {}
-        log.record_evaluation(kind, subject, str(folder.resolve()), summary)
-    finally:
-        log.close()
+        ActivityLog(database).record_evaluation(kind, subject, str(folder.resolve()), summary)
     return folder
 
 

@@ -12,7 +12,6 @@ the bytes actually produced, in bounded pieces, so a lying header cannot get pas
 
 from __future__ import annotations
 
-import json
 import re
 import zipfile
 import zlib
@@ -23,6 +22,7 @@ from typing import Any, Protocol
 
 from copqa.errors import UnreadableSourceError
 from copqa.models import LoadFailure
+from ingest.discussion import loads_json
 
 GIB = 1024**3
 DEFAULT_MAX_TOTAL_BYTES = 2 * GIB
@@ -195,7 +195,7 @@ def read_json(export: ExportFiles, name: str, expected: type) -> tuple[Any, Load
         UnsafeArchiveError: The archive is unsafe; nothing more of it should be read.
     """
     try:
-        data = json.loads(export.read(name))
+        data = loads_json(export.read(name))
     except UnsafeArchiveError:
         raise
     except (OSError, ArchiveError) as exc:
@@ -268,7 +268,9 @@ def _checked_members(
         total += info.file_size
         if total > max_total_bytes:
             raise UnsafeArchiveError(
-                f"archive inflates to more than {max_total_bytes} bytes (zip bomb?)"
+                f"member {name!r} would expand to {_size(info.file_size)}: the archive inflates"
+                f" to more than {max_total_bytes} bytes ({_size(max_total_bytes)}),"
+                " its limit (zip bomb?)"
             )
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size >= RATIO_CHECK_MIN_BYTES and ratio > max_ratio:
@@ -278,6 +280,14 @@ def _checked_members(
             )
         members[name] = info
     return members
+
+
+def _size(size: int) -> str:
+    """Bytes for people: "3.2 GB", "640.0 kB"."""
+    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} bytes"
 
 
 def _is_unsafe_name(name: str) -> bool:

@@ -11,7 +11,6 @@ and ``Post.id`` is ``stable_id("discord", <guild id>, <message id>)``.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from copqa.models import Document, LoadFailure, Post, stable_id
-from ingest.discussion import opening_line
+from ingest.discussion import loads_json, opening_line
 
 KIND = "discord"
 _EXPORT_KEYS = tuple(re.compile(rf'"{key}"\s*:') for key in ("guild", "channel", "messages"))
@@ -59,7 +58,7 @@ class DiscordExportLoader:
 
     def _load_file(self, path: Path) -> Iterator[Document | LoadFailure]:
         try:
-            data = json.loads(path.read_bytes())
+            data = loads_json(path.read_bytes())
         except OSError as exc:
             yield LoadFailure(str(path), f"unreadable: {exc}")
             return
@@ -159,7 +158,7 @@ def _post(channel: _Channel, message: Mapping[str, Any], text: str, reply_to: st
 
 def _text(message: Mapping[str, Any]) -> str:
     """What the author wrote; attachments and embeds are not text, so they are left out."""
-    if message.get("type") not in _KNOWLEDGE_TYPES:
+    if _string(message, "type") not in _KNOWLEDGE_TYPES:
         return ""
     return _string(message, "content").strip()
 
@@ -208,7 +207,8 @@ def _string(record: Mapping[str, Any], key: str) -> str:
 
 def _snowflake_order(message_id: str) -> tuple[int, str]:
     # Snowflakes grow with time, so their order is the chronological one.
-    return (int(message_id) if message_id.isdigit() else -1, message_id)
+    # isdecimal and ASCII: "²".isdigit() is true, yet int() refuses it.
+    return (int(message_id) if message_id.isascii() and message_id.isdecimal() else -1, message_id)
 
 
 def _epoch(timestamp: str) -> int | None:

@@ -98,21 +98,21 @@ class DiscourseLoader:
         ids_by_number = {_post_number(p): stable_id(self.kind, site, p["id"]) for p in raws}
         posts = []
         for raw in raws:
-            text = html_to_text(str(raw.get("cooked") or ""))
+            text = html_to_text(_text(raw.get("cooked")))
             if not text:
                 continue
             number = _post_number(raw)
             user_id = raw.get("user_id")
-            username = str(raw.get("username") or "")
+            username = _text(raw.get("username"))
             posts.append(
                 Post(
                     id=stable_id(self.kind, site, raw["id"]),
-                    author_id=username if user_id is None else str(user_id),
-                    author_name=str(raw.get("name") or "").strip() or username,
+                    author_id=_text(user_id) or username,
+                    author_name=_text(raw.get("name")).strip() or username,
                     text=text,
                     created_at=_epoch(raw.get("created_at")),
                     url=f"{topic_url}/{number}" if topic_url and number else "",
-                    reply_to=ids_by_number.get(raw.get("reply_to_post_number")),
+                    reply_to=ids_by_number.get(_post_number(raw, "reply_to_post_number")),
                     # Discourse's own accounts (system, discobot) have negative ids.
                     is_bot=isinstance(user_id, int) and user_id < 0,
                     accepted=raw.get("accepted_answer") is True
@@ -157,8 +157,8 @@ def _gather(data: Any, path: str, topics: dict[int, _Topic]) -> None:
         if not isinstance(topic_id, int):
             continue
         topic = topics.setdefault(topic_id, _Topic(path=path))
-        topic.title = topic.title or str(topic_info.get("title") or raw.get("topic_title") or "")
-        topic.slug = topic.slug or str(topic_info.get("slug") or raw.get("topic_slug") or "")
+        topic.title = topic.title or _text(topic_info.get("title")) or _text(raw.get("topic_title"))
+        topic.slug = topic.slug or _text(topic_info.get("slug")) or _text(raw.get("topic_slug"))
         accepted = topic_info.get("accepted_answer")
         if isinstance(accepted, dict) and isinstance(accepted.get("post_number"), int):
             topic.accepted_post_number = accepted["post_number"]
@@ -170,9 +170,16 @@ def _topic_url(site_url: str, slug: str, topic_id: int) -> str:
     return f"{site_url}/t/{slug}/{topic_id}" if slug else f"{site_url}/t/{topic_id}"
 
 
-def _post_number(raw: dict[str, Any]) -> int | None:
-    number = raw.get("post_number")
+def _post_number(raw: dict[str, Any], key: str = "post_number") -> int | None:
+    number = raw.get(key)
     return number if isinstance(number, int) else None
+
+
+def _text(value: object) -> str:
+    """A string or number field as text; "" for a missing or malformed one (a list...)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return ""
+    return str(value)
 
 
 def _is_knowledge(raw: dict[str, Any]) -> bool:
@@ -184,7 +191,7 @@ def _is_knowledge(raw: dict[str, Any]) -> bool:
 
 
 def _like_count(raw: dict[str, Any]) -> int | None:
-    for action in raw.get("actions_summary") or ():
+    for action in _list(raw.get("actions_summary")):
         if isinstance(action, dict) and action.get("id") == _LIKE_ACTION:
             count = action.get("count", 0)
             return count if isinstance(count, int) else None
@@ -196,17 +203,24 @@ def _internal_site_url(data: Any) -> str:
     if not isinstance(data, dict):
         return ""
     details = data.get("details")
-    links = list(details.get("links") or ()) if isinstance(details, dict) else []
+    links = _list(details.get("links")) if isinstance(details, dict) else []
     stream = data.get("post_stream")
-    for raw in stream.get("posts") or () if isinstance(stream, dict) else ():
+    for raw in _list(stream.get("posts")) if isinstance(stream, dict) else ():
         if isinstance(raw, dict):
-            links.extend(raw.get("link_counts") or ())
+            links.extend(_list(raw.get("link_counts")))
     for link in links:
         if isinstance(link, dict) and link.get("internal") is True:
-            parts = urllib.parse.urlsplit(str(link.get("url") or ""))
+            try:
+                parts = urllib.parse.urlsplit(_text(link.get("url")))
+            except ValueError:  # "https://[x": not an address (urlsplit checks IPv6 brackets)
+                continue
             if parts.scheme in ("http", "https") and parts.netloc:
                 return f"{parts.scheme}://{parts.netloc}"
     return ""
+
+
+def _list(value: object) -> list[Any]:
+    return list(value) if isinstance(value, list) else []
 
 
 def _epoch(value: object) -> int | None:

@@ -51,9 +51,9 @@ def markdown_meta(text: str) -> tuple[str, int | None]:
     return clean_author(author), parse_date(fields.get("date", ""))
 
 
-def html_meta(html: str) -> tuple[str, int | None]:
-    """(author, date) from an HTML page's head."""
-    soup = BeautifulSoup(html, "html.parser")
+def html_meta(page: str | BeautifulSoup) -> tuple[str, int | None]:
+    """(author, date) from an HTML page's head (its text, or the page already parsed)."""
+    soup = BeautifulSoup(page, "html.parser") if isinstance(page, str) else page
     metas = {
         str(tag.get("name") or tag.get("property") or "").lower(): str(tag.get("content") or "")
         for tag in soup.find_all("meta")

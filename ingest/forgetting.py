@@ -46,8 +46,12 @@ def without_authors(document: Document, forgotten: Set[str]) -> Document | None:
 
 
 def forget_member(store: Store, pipeline: IngestPipeline, keys: Set[str]) -> ForgetReport:
-    """Remove every post written under these author ids or names, and remember them."""
-    with store.exclusive():
+    """Remove every post written under these author ids or names, and remember them.
+
+    Killed half-way, it leaves the member's remaining threads as they were; running it
+    again finishes them (the store's `changing` drops what the killed run left behind).
+    """
+    with store.changing():
         return _forget(store, pipeline, keys)
 
 

@@ -5,9 +5,17 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
+from bs4 import (
+    BeautifulSoup,
+    CData,
+    MarkupResemblesLocatorWarning,
+    NavigableString,
+    PageElement,
+    Tag,
+)
 
 from copqa.models import Document, LoadFailure, Section, stable_id
 from ingest.document_meta import html_meta
@@ -20,6 +28,7 @@ _BLOCK_TAGS = (
 )  # fmt: skip
 _BLANK_RUNS = re.compile(r"\n\s*\n+")
 _SPACES = re.compile(r"[ \t\r\f\v]+")
+_TEXT_TYPES = (NavigableString, CData)  # what get_text() reads
 
 
 def html_to_text(html: str) -> str:
@@ -27,28 +36,84 @@ def html_to_text(html: str) -> str:
 
     A link whose label differs from its address keeps both, as ``label (url)``.
     """
+    return _soup_text(_parsed(html))
+
+
+def _parsed(html: str) -> BeautifulSoup:
     with warnings.catch_warnings():
         # A short post body can look like a file name to bs4; it is markup, not a path.
         warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
-        soup = BeautifulSoup(html, "html.parser")
-    for tag in soup(_DROPPED_TAGS):
-        tag.decompose()
-    for link in soup.find_all("a"):
-        href = str(link.get("href") or "")
-        label = link.get_text(" ", strip=True)
-        if href.startswith(("http://", "https://")) and href != label:
-            link.replace_with(f"{label} ({href})" if label else href)
-    for br in soup.find_all("br"):
-        br.replace_with("\n")
-    for block in soup.find_all(_BLOCK_TAGS):
-        block.insert_after("\n\n")
-    text = soup.get_text()
+        return BeautifulSoup(html, "html.parser")
+
+
+def _soup_text(soup: BeautifulSoup) -> str:
+    text = "".join(_visible_pieces(soup))
     lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
     return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
 
 
-def html_title(html: str) -> str:
-    soup = BeautifulSoup(html, "html.parser")
+def _visible_pieces(root: Tag) -> list[str]:
+    """The page's text in reading order, with line breaks for `<br>` and after blocks.
+
+    One walk with an explicit stack rather than editing the tree: a hostile page of
+    100,000 nested tags would otherwise exhaust recursion, or take hours, since each
+    tree edit costs time in proportion to the nesting depth.
+    """
+    pieces: list[str] = []
+    link: _Link | None = None  # the outermost http(s) link being read
+    stack: list[PageElement | _TagEnd] = list(reversed(root.contents))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, _TagEnd):
+            if node.tag.name in _BLOCK_TAGS:
+                pieces.append("\n\n")
+            if link is not None and link.tag is node.tag:
+                link.close(pieces)
+                link = None
+        elif isinstance(node, Tag):
+            if node.name in _DROPPED_TAGS:
+                continue
+            if node.name == "br":
+                pieces.append("\n")
+                continue
+            href = str(node.get("href") or "") if node.name == "a" else ""
+            if link is None and href.startswith(("http://", "https://")):
+                link = _Link(node, href, len(pieces))
+            stack.append(_TagEnd(node))
+            stack.extend(reversed(node.contents))
+        elif type(node) in _TEXT_TYPES:  # not comments, doctypes or ruby annotations
+            text = str(node)
+            pieces.append(text)
+            if link is not None and text.strip():
+                link.label.append(text.strip())
+    return pieces
+
+
+@dataclass(frozen=True)
+class _TagEnd:
+    """Where a tag's content ends in the walk."""
+
+    tag: Tag
+
+
+@dataclass
+class _Link:
+    """A link whose label, when it differs from the address, is written `label (url)`."""
+
+    tag: Tag
+    href: str
+    start: int  # its first piece
+    label: list[str] = field(default_factory=list)
+
+    def close(self, pieces: list[str]) -> None:
+        label = " ".join(self.label)
+        if label != self.href:
+            pieces[self.start :] = [f"{label} ({self.href})" if label else self.href]
+
+
+def html_title(page: str | BeautifulSoup) -> str:
+    """The page's <title>, else its first <h1>; "" when it has neither."""
+    soup = _parsed(page) if isinstance(page, str) else page
     heading = soup.title or soup.find("h1")
     return heading.get_text(" ", strip=True) if heading else ""
 
@@ -67,15 +132,17 @@ class HtmlLoader:
         if isinstance(html, LoadFailure):
             yield html
             return
-        text = html_to_text(html)
+        soup = _parsed(html)  # once: a hostile page can take seconds to parse
+        title = html_title(soup)
+        author, created = html_meta(soup)
+        text = _soup_text(soup)
         if not text:
             yield LoadFailure(str(path), "no text in this HTML page")
             return
-        author, created = html_meta(html)
         yield Document(
             id=stable_id("file", path.resolve()),
             kind=self.kind,
-            title=html_title(html) or path.stem,
+            title=title or path.stem,
             path=str(path),
             author=author,
             created_at=created,

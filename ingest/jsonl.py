@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from copqa.models import Document, LoadFailure, Post, stable_id
-from ingest.discussion import opening_line
+from ingest.discussion import loads_json, opening_line
 
 _SUFFIX = ".jsonl"
 _BEIR_CORPUS = "corpus.jsonl"
@@ -73,7 +73,7 @@ class JsonlLoader:
                 return False
             if path.name == _BEIR_QUERIES and (path.parent / _BEIR_CORPUS).is_file():
                 return False
-            row = json.loads(_first_line(path))
+            row = loads_json(_first_line(path))
         except (OSError, ValueError):
             return False
         return isinstance(row, dict) and "text" in row and ("id" in row or "_id" in row)
@@ -167,11 +167,13 @@ def _first_line(path: Path) -> bytes:
 def _parse_line(data: bytes, number: int) -> _Line:
     """One line as a post; ValueError (with a one-line reason) when it cannot be one."""
     try:
-        row = json.loads(data.decode("utf-8"))
+        row = loads_json(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise ValueError(f"not UTF-8 (byte {exc.start + 1})") from exc
     except json.JSONDecodeError as exc:
         raise ValueError(f"malformed JSON: {exc.msg} (column {exc.colno})") from exc
+    except ValueError as exc:
+        raise ValueError(f"malformed JSON: {exc}") from exc
     if not isinstance(row, dict):
         raise ValueError(f"a JSON {type(row).__name__}, not an object")
     key = _scalar(row.get("id", row.get("_id")))

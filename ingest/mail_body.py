@@ -127,7 +127,7 @@ def _header_part(data: bytes | str, charset: str | None) -> str:
         return _undeclared_text(data)
     try:
         return data.decode(charset, errors="replace")
-    except LookupError:
+    except (LookupError, ValueError):  # unknown; no "replace" (idna); a NUL in the name
         return _undeclared_text(data)
 
 
@@ -140,7 +140,7 @@ def _decoded(part: Message) -> str:
         return _undeclared_text(payload)
     try:
         return payload.decode(charset, errors="replace")
-    except LookupError:
+    except (LookupError, ValueError):  # unknown; no "replace" (idna); a NUL in the name
         return payload.decode("utf-8", errors="replace")
 
 

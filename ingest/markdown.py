@@ -38,6 +38,10 @@ class MarkdownLoader:
         if not text:
             yield LoadFailure(str(path), "empty file: no text to ingest")
             return
+        sections = self._sections(text)
+        if not sections:
+            yield LoadFailure(str(path), "no text to ingest: headings only")
+            return
         heading = _FIRST_HEADING.search(text)
         author, created = markdown_meta(raw)
         yield Document(
@@ -47,7 +51,7 @@ class MarkdownLoader:
             path=str(path),
             author=author,
             created_at=created,
-            sections=self._sections(text),
+            sections=sections,
         )
 
     def _sections(self, text: str) -> tuple[Section, ...]:

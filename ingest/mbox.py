@@ -212,9 +212,14 @@ def _read_messages(path: Path) -> Iterator[_Message | LoadFailure]:
     month = path.stem if _PIPERMAIL_STEM.match(path.stem) else ""
     for start, end in zip(starts, [*starts[1:], len(data)], strict=True):
         _, _, raw = data[start:end].partition(b"\n")
-        # compat32 keeps headers as raw strings: the default policy's structured header
-        # parsers can raise on the malformed addresses and ids that old archives hold.
-        yield _parse(email.message_from_bytes(raw, policy=compat32), path, month)
+        try:
+            # compat32 keeps headers as raw strings: the default policy's structured header
+            # parsers can raise on the malformed addresses and ids that old archives hold.
+            yield _parse(email.message_from_bytes(raw, policy=compat32), path, month)
+        except RecursionError:  # the parser recurses once per level of multipart nesting
+            yield LoadFailure(
+                str(path), f"message at byte {start}: MIME parts nested too deeply to read"
+            )
 
 
 def _parse(message: Message, path: Path, month: str) -> _Message:

@@ -150,7 +150,8 @@ class SlackExportLoader:
 
     def _post(self, workspace: SlackWorkspace, channel: _Channel, message: _Message) -> Post | None:
         raw = message.raw
-        if raw.get("subtype") not in _KNOWLEDGE_SUBTYPES:
+        subtype = raw.get("subtype")
+        if not isinstance(subtype, str | None) or subtype not in _KNOWLEDGE_SUBTYPES:
             return None
         text = workspace.text(_string(raw, "text"))
         if not text:

@@ -42,7 +42,7 @@ class SourceFinder:
             yield LoadFailure(str(path), "no such file or folder")
             return
         if path.is_file():
-            yield self._for_file(path)
+            yield _misnamed(path) or self._for_file(path)
             return
         yield from self._walk(path)
 
@@ -67,6 +67,9 @@ class SourceFinder:
             if entry.name.startswith("."):
                 continue
             child = Path(entry.path)
+            if misnamed := _misnamed(child):
+                yield misnamed
+                continue
             if entry.is_dir(follow_symlinks=False):
                 yield from self._walk(child)
             elif entry.is_file(follow_symlinks=False):
@@ -92,9 +95,33 @@ def fingerprint(path: Path, *context: str) -> str:
     ingestion makes of the same files) is part of it.
     """
     digest = hashlib.sha256("\x1f".join(context).encode())
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-    for file in files:
+    for file in _files(path):
         stat = file.stat()
         name = file.relative_to(path).as_posix() if file != path else ""
         digest.update(f"{name}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()
+
+
+def file_sizes(path: Path) -> dict[str, int]:
+    """The size in bytes of each file of a source (the file itself, or an export folder's)."""
+    sizes: dict[str, int] = {}
+    for file in _files(path):
+        try:
+            sizes[str(file)] = file.stat().st_size
+        except OSError:  # gone or unreadable: its loader will say so
+            continue
+    return sizes
+
+
+def _files(path: Path) -> list[Path]:
+    return [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+
+
+def _misnamed(path: Path) -> LoadFailure | None:
+    """A name that is not UTF-8 (kept by the file system as raw bytes) cannot become an id."""
+    try:
+        path.name.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(path).decode("utf-8", "backslashreplace")
+        return LoadFailure(shown, "the file name is not UTF-8: rename the file")
+    return None

@@ -32,6 +32,7 @@ _USERS = "Users.xml"
 _QUESTION = "1"
 _ANSWER = "2"
 _COMMUNITY_USER = "-1"  # the site's own bot account
+_POST_ID = re.compile(r"-?[0-9]+")  # what int() reads back: not "--5", nor "²"
 _SITE = re.compile(
     r"\b(?:[a-z0-9-]+\.)*(?:stackexchange\.com|stackoverflow\.com|superuser\.com"
     r"|serverfault\.com|askubuntu\.com|mathoverflow\.net|stackapps\.com)\b",
@@ -204,7 +205,7 @@ def _read_dump(folder: Path, failures: list[LoadFailure]) -> _Dump:
     questions: dict[str, Row] = {}
     answers: dict[str, list[Row]] = defaultdict(list)
     for row in _rows(folder / _POSTS, failures):
-        if not row.get("Id", "").lstrip("-").isdigit():
+        if not _POST_ID.fullmatch(row.get("Id", "")):
             continue
         if row.get("PostTypeId") == _QUESTION:
             questions[row["Id"]] = row
@@ -227,6 +228,8 @@ def _rows(path: Path, failures: list[LoadFailure]) -> Iterator[Row]:
                 root.clear()  # drop the rows already read, so memory stays flat
     except ET.ParseError as exc:
         failures.append(LoadFailure(str(path), f"malformed XML ({exc}); rows after it skipped"))
+    except (LookupError, ValueError) as exc:  # an encoding expat cannot read ("utf-b", EUC-JP)
+        failures.append(LoadFailure(str(path), f"unreadable XML encoding: {exc}"))
     except OSError as exc:
         failures.append(LoadFailure(str(path), f"unreadable: {exc.strerror or exc}"))
 

@@ -13,6 +13,7 @@ encoded them differently; stream folders are matched by the stream id they start
 
 from __future__ import annotations
 
+import math
 import re
 import urllib.parse
 from collections.abc import Iterator
@@ -104,15 +105,15 @@ class ZulipArchiveLoader:
 
     def _post(self, message: dict[str, Any], site: str, narrow: str) -> Post | None:
         message_id = message.get("id")
-        text = html_to_text(str(message.get("content") or ""))
+        text = html_to_text(_text(message.get("content")))
         if not isinstance(message_id, int) or not text:
             return None
-        name = str(message.get("sender_full_name") or "")
-        sender_id = message.get("sender_id")
+        name = _text(message.get("sender_full_name"))
+        sender_id = _text(message.get("sender_id"))
         timestamp = _number(message.get("timestamp"))
         return Post(
             id=stable_id(self.kind, site, message_id),
-            author_id=name if sender_id is None else str(sender_id),
+            author_id=sender_id or name,
             author_name=name,
             text=text,
             created_at=None if timestamp is None else int(timestamp),
@@ -148,7 +149,8 @@ def _stream_folders(json_dir: Path) -> dict[int, Path]:
     folders: dict[int, Path] = {}
     for child in sorted(json_dir.iterdir()):
         prefix = child.name.split("-", 1)[0]
-        if child.is_dir() and prefix.isdigit():
+        # ASCII digits only: "²".isdigit() is true, yet int() refuses it.
+        if child.is_dir() and prefix.isascii() and prefix.isdecimal():
             folders[int(prefix)] = child
     return folders
 
@@ -165,13 +167,31 @@ def _archive_site_url(root: Path) -> str:
     except OSError:
         return ""
     match = _NARROW_LINK.search(head)
-    return match.group(1).decode("ascii", errors="replace") if match else ""
+    if match is None:
+        return ""
+    url = match.group(1).decode("ascii", errors="replace")
+    try:
+        urllib.parse.urlsplit(url)
+    except ValueError:  # "https://[x": not an address (urlsplit checks IPv6 brackets)
+        return ""
+    return url
+
+
+def _text(value: object) -> str:
+    """A string or number field as text; "" for a missing or malformed one (a list...)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return ""
+    return str(value)
 
 
 def _number(value: object) -> float | None:
-    """A JSON number, or None for a missing or malformed one."""
+    """A finite JSON number, or None for a missing or malformed one (NaN, 1e999...)."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer of hundreds of digits
+            return None
+        return number if math.isfinite(number) else None
     return None
 
 

@@ -30,6 +30,15 @@ def running_app(
     Raises:
         RuntimeError: The page did not come up (the server's log is in the message).
     """
+    with app_process(home, env, timeout) as (url, _):
+        yield url
+
+
+@contextmanager
+def app_process(
+    home: Path, env: dict[str, str] | None = None, timeout: float = 300
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`running_app`, yielding the server process too (for benchmarks that measure it)."""
     port = free_port()
     environment = {**os.environ, "COPQA_HOME": str(home), "COPQA_PORT": str(port), **(env or {})}
     log = home / "app.log"
@@ -44,7 +53,7 @@ def running_app(
     url = f"http://127.0.0.1:{port}/"
     try:
         wait_until_serving(url, server, log, timeout, "app.py did not serve the page")
-        yield url
+        yield url, server
     finally:
         stop(server, grace=30)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from copqa.accounts import ANONYMOUS, Account, Accounts
+from copqa.database import SQLiteDatabase
 from copqa.errors import ConfigError, TooManyAttemptsError
 from tests.cli import run_copqa
 
@@ -31,9 +32,9 @@ def clock() -> Clock:
 
 @pytest.fixture
 def accounts(tmp_path: Path, clock: Clock) -> Iterator[Accounts]:
-    opened = Accounts(tmp_path / "home" / "catalog.sqlite3", clock=clock)
-    yield opened
-    opened.close()
+    database = SQLiteDatabase(tmp_path / "home" / "catalog.sqlite3")
+    yield Accounts(database, clock=clock)
+    database.close()
 
 
 def stored_hash(path: Path, name: str) -> str:
@@ -141,13 +142,13 @@ def test_a_success_clears_the_failures(accounts: Accounts) -> None:
 
 def test_accounts_persist_beside_the_catalog(tmp_path: Path) -> None:
     path = tmp_path / "catalog.sqlite3"
-    first = Accounts(path)
-    first.add("ada", "maintainer", "correct horse")
+    first = SQLiteDatabase(path)
+    Accounts(first).add("ada", "maintainer", "correct horse")
     first.close()
-    second = Accounts(path)
+    second = SQLiteDatabase(path)
     try:
-        assert second.list() == [Account("ada", "maintainer")]
-        assert second.verify("ada", "correct horse") == Account("ada", "maintainer")
+        assert Accounts(second).list() == [Account("ada", "maintainer")]
+        assert Accounts(second).verify("ada", "correct horse") == Account("ada", "maintainer")
     finally:
         second.close()
 
@@ -158,11 +159,11 @@ def test_cli_adds_lists_and_removes_accounts(tmp_path: Path) -> None:
     added = run_copqa(home, *add, stdin="correct horse\n")
     assert added.returncode == 0, added.stderr
     assert added.stdout.strip() == "account ada added as maintainer"
-    accounts = Accounts(home / "catalog.sqlite3")
+    database = SQLiteDatabase(home / "catalog.sqlite3")
     try:
-        assert accounts.verify("ada", "correct horse") == Account("ada", "maintainer")
+        assert Accounts(database).verify("ada", "correct horse") == Account("ada", "maintainer")
     finally:
-        accounts.close()
+        database.close()
 
     listed = run_copqa(home, "members", "accounts", "--json")
     assert json.loads(listed.stdout) == [{"name": "ada", "role": "maintainer"}]

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
+from copqa.embedding import model_dimension, model_identity
+from copqa.settings import Settings
+from copqa.store import Store
 from tests.cli import run_copqa
 from tests.files import write_files
 
@@ -101,3 +106,64 @@ def test_help_shows_examples() -> None:
     result = run_copqa(Path("/nonexistent"), "-h")
     assert result.returncode == 0
     assert "copqa ingest docs/" in result.stdout
+
+
+def stored_ids(home: Path) -> tuple[set[str], set[str]]:
+    """The catalog's chunk ids and the vector ids, the store opened as `copqa sources` does."""
+    with closing(sqlite3.connect(home / "catalog.sqlite3")) as db:
+        chunk_ids = {row[0] for row in db.execute("SELECT id FROM chunks")}
+    model = Settings().embedding.resolved_model_path()
+    dimension = model_dimension(model)
+    assert dimension is not None
+    store = Store(home, model_identity(model), dimension)
+    try:
+        return chunk_ids, store.vectors.ids()
+    finally:
+        store.close()
+
+
+def test_sources_lists_and_deletes_by_path_or_id(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    notes = write_files(
+        tmp_path / "notes",
+        {
+            "laser.md": "# Laser cutter\n\nBook the laser cutter a day ahead on the wiki.",
+            "kiln.md": "# Kiln\n\nThe kiln is fired on Thursdays; load it by Wednesday night.",
+        },
+    )
+    # A stored upload copy, as the Upload tab keeps it: uploads/<content hash>/<file>.
+    upload = write_files(home / "uploads/5d41402abc4b", {"rules.md": "# Rules\n\nWear goggles."})
+    assert run_copqa(home, "ingest", str(notes), str(upload / "rules.md")).returncode == 0
+    listing = json.loads(run_copqa(home, "sources", "--json").stdout)
+    by_name = {Path(s["locator"]).name: s for s in listing}
+    assert sorted(by_name) == ["kiln.md", "laser.md", "rules.md"]
+    assert all(s["kind"] == "markdown" and s["documents"] == 1 for s in listing)
+    assert all(s["chunks"] >= 1 and s["id"] for s in listing)
+    text = run_copqa(home, "sources").stdout
+    assert by_name["kiln.md"]["id"] in text and str(notes / "kiln.md") in text
+
+    by_path = run_copqa(home, "sources", "delete", str(notes / "laser.md"))
+    assert by_path.returncode == 0, by_path.stderr
+    assert by_path.stdout.startswith(f"deleted {notes / 'laser.md'}: 1 documents")
+    by_id = run_copqa(home, "sources", "delete", by_name["rules.md"]["id"], "--json")
+    assert by_id.returncode == 0, by_id.stderr
+    assert json.loads(by_id.stdout)["deleted"] == by_name["rules.md"]["id"]
+    assert not upload.exists()  # the stored copy went with it
+
+    unknown = run_copqa(home, "sources", "delete", "no-such-source")
+    assert unknown.returncode == 1
+    assert (
+        unknown.stderr == "error: no source with id or path 'no-such-source'; see `copqa sources`\n"
+    )
+    left = json.loads(run_copqa(home, "sources", "--json").stdout)
+    assert [s["id"] for s in left] == [by_name["kiln.md"]["id"]]
+    chunk_ids, vector_ids = stored_ids(home)
+    assert chunk_ids == vector_ids and len(vector_ids) == left[0]["chunks"]
+
+
+def test_sources_of_a_home_never_made_creates_nothing(tmp_path: Path) -> None:
+    nowhere = tmp_path / "never-made"
+    assert run_copqa(nowhere, "sources", "--json").stdout == "[]\n"
+    deleting = run_copqa(nowhere, "sources", "delete", "anything")
+    assert deleting.returncode == 1 and deleting.stderr.startswith("error: no source with id")
+    assert not nowhere.exists()

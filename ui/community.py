@@ -32,7 +32,7 @@ class Community:
         return cls(
             settings,
             assistant,
-            Accounts(store.catalog.path),
+            Accounts(store.database),
             Library(store, store.home / UPLOADS),
             UploadDesk(store.home, pipeline, int(settings.app.max_upload_mb * 2**20)),
         )
@@ -42,7 +42,6 @@ class Community:
         return self.assistant.store.activity
 
     def close(self) -> None:
-        self.accounts.close()
         self.assistant.close()
 
 

@@ -151,11 +151,10 @@ def test_maintainer_and_thanked_replies_resolve_threads(tmp_path: Path, pipeline
     ]
     export = write_files(tmp_path / "export", {"workshop.jsonl": "\n".join(lines) + "\n"})
     assert pipeline.ingest([export]).added == 4
-    accounts = Accounts(tmp_path / "accounts.sqlite3")
+    accounts = Accounts(store.database)
     accounts.add("priya", "maintainer", "a long enough password")
     accounts.add("bob", "member", "another long password")
     maintainers = load_maintainers(accounts)
-    accounts.close()
     assert maintainers == {"priya"}
 
     built = cases_from_threads(store.catalog, maintainers=maintainers)

@@ -38,11 +38,12 @@ def test_eval_run_writes_three_reports_and_records_the_run(sample_home: Path, tm
     assert "coverage" in result.stdout and str(out) in result.stdout
     # The Maintainers tab reads the latest run from the catalog's history.
     from copqa.activity import ActivityLog
+    from copqa.database import SQLiteDatabase
     from ui.maintainers_tab import latest_report_markdown
 
-    log = ActivityLog(sample_home / "catalog.sqlite3")
-    runs = log.evaluations()
-    log.close()
+    database = SQLiteDatabase(sample_home / "catalog.sqlite3")
+    runs = ActivityLog(database).evaluations()
+    database.close()
     assert runs[0].folder == str(out.resolve()) and runs[0].metrics["cases"] == 12
     assert latest_report_markdown(runs).startswith((out / "report.md").read_text())
 
@@ -108,10 +109,13 @@ def test_eval_beir_reports_each_retriever(tmp_path: Path) -> None:
 
 def test_unanswered_questions_export_as_cases_to_complete(sample_home: Path, tmp_path: Path):
     from copqa.activity import ActivityLog
+    from copqa.database import SQLiteDatabase
 
-    log = ActivityLog(sample_home / "catalog.sqlite3")
-    log.record_question("anonymous:1", "Does the guild run welding courses?", False, 0.1, [])
-    log.close()
+    database = SQLiteDatabase(sample_home / "catalog.sqlite3")
+    ActivityLog(database).record_question(
+        "anonymous:1", "Does the guild run welding courses?", False, 0.1, []
+    )
+    database.close()
     out = tmp_path / "gaps.jsonl"
     result = run_copqa(sample_home, "eval", "build", "--from-gaps", "--out", str(out))
     assert result.returncode == 0, result.stderr

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 import shutil
 from pathlib import Path
 
@@ -12,9 +14,10 @@ from copqa.errors import ModelMismatchError
 from copqa.models import Document, Post, Section
 from copqa.store import Store, embedding_text
 from ingest.chunking import Chunker
-from ingest.pipeline import IngestPipeline
+from ingest.pipeline import IngestPipeline, IngestProgress
 from ingest.sources import SourceFinder
 from ingest.text import TextLoader
+from ingest.zulip import ZulipArchiveLoader
 from tests.files import write_files
 
 GUIDE = """# Laser cutter guide
@@ -220,6 +223,7 @@ def test_a_catalog_from_an_earlier_release_is_upgraded(tmp_path: Path) -> None:
     import sqlite3
 
     from copqa.catalog import Catalog
+    from copqa.database import SQLiteDatabase
 
     path = tmp_path / "catalog.sqlite3"
     with sqlite3.connect(path) as old:
@@ -229,9 +233,9 @@ def test_a_catalog_from_an_earlier_release_is_upgraded(tmp_path: Path) -> None:
         )
         old.execute("INSERT INTO sources VALUES ('s', 'text', '/x', '', 1, 1)")
     old.close()
-    catalog = Catalog(path)
-    assert catalog.fingerprint("s") == ""
-    catalog.close()
+    database = SQLiteDatabase(path)
+    assert Catalog(database).fingerprint("s") == ""
+    database.close()
 
 
 def test_deleting_nothing_leaves_the_keyword_index_current(
@@ -241,3 +245,76 @@ def test_deleting_nothing_leaves_the_keyword_index_current(
     generation = store.catalog.generation()
     store.delete_documents([])
     assert store.catalog.generation() == generation
+
+
+def test_progress_has_a_total_and_only_grows(pipeline, community: Path) -> None:
+    steps: list[IngestProgress] = []
+    report = pipeline.ingest([community], progress=steps.append)
+    readable = [p for p in community.rglob("*") if p.is_file() and p.suffix]  # not LICENSE
+    total = sum(p.stat().st_size for p in readable)
+    assert len(steps) >= len(readable)  # once per source at least
+    assert {s.total_bytes for s in steps} == {total}
+    for earlier, later in itertools.pairwise(steps):
+        assert earlier.read_bytes <= later.read_bytes
+        assert earlier.documents <= later.documents
+        assert earlier.chunks <= later.chunks
+    assert (steps[-1].read_bytes, steps[-1].documents) == (total, report.added)
+    assert steps[-1].chunks == report.chunks > 0
+
+    again: list[IngestProgress] = []
+    pipeline.ingest([community], progress=again.append)
+    assert (again[-1].read_bytes, again[-1].documents, again[-1].chunks) == (total, 0, 0)
+
+
+def test_progress_moves_within_one_export(store, embedder, tmp_path: Path) -> None:
+    json_dir = tmp_path / "zulip" / "zulip_json"
+    (json_dir / "7-help").mkdir(parents=True)
+    topics = [f"topic {n}" for n in range(4)]
+    index = {"streams": {"help": {"id": 7, "topic_data": {t: {} for t in topics}}}}
+    (json_dir / "stream_index.json").write_text(json.dumps(index))
+    for n, topic in enumerate(topics):
+        message = {"id": n, "sender_full_name": "Ada", "timestamp": 1700000000 + n}
+        message["content"] = f"<p>The laser cutter needs booking {n} days ahead.</p>"
+        (json_dir / "7-help" / f"{topic.replace(' ', '.20')}.json").write_text(
+            json.dumps([message])
+        )
+    pipeline = IngestPipeline(
+        store,
+        embedder,
+        Chunker(embedder.tokenize, 200, 30),
+        SourceFinder([ZulipArchiveLoader()]),
+        embed_batch=1,  # a write per topic, so progress is told inside the export
+    )
+    steps: list[IngestProgress] = []
+    pipeline.ingest([tmp_path / "zulip"], progress=steps.append)
+    total = steps[-1].total_bytes
+    assert total == sum(p.stat().st_size for p in json_dir.rglob("*.json"))
+    inside = [s.read_bytes for s in steps if 0 < s.read_bytes < total]
+    assert len(inside) >= 3 and inside == sorted(inside)
+    assert steps[-1].read_bytes == total and steps[-1].documents == 4
+
+
+class _BrokenAfterOne(TextLoader):
+    """A `.txt` loader with a bug on files named `bad*`: it raises after one document."""
+
+    def load(self, path: Path):
+        yield from super().load(path)
+        if path.name.startswith("bad"):
+            raise KeyError("'ts'")
+
+
+def test_a_loader_that_raises_costs_only_its_own_source(store, embedder, tmp_path) -> None:
+    chunker = Chunker(embedder.tokenize, 200, 20, 4000)
+    pipeline = IngestPipeline(store, embedder, chunker, SourceFinder([_BrokenAfterOne()]))
+    files = {
+        f"{name}.txt": f"The {name} paragraph about kilns." for name in ("alpha", "bad", "zeta")
+    }
+    report = pipeline.ingest([write_files(tmp_path / "docs", files)])
+
+    [failure] = report.failed
+    assert failure.path.endswith("bad.txt")
+    assert failure.error == "the text loader failed (KeyError: \"'ts'\")"
+    assert report.added == 3  # the document read before the bug is kept, and both others
+    assert store.vectors.ids() == store.catalog.all_chunk_ids()
+    # Its source keeps no fingerprint, so the next run reads it again and says so again.
+    assert [f.path for f in pipeline.ingest([tmp_path / "docs"]).failed] == [failure.path]
