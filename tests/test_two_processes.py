@@ -1,4 +1,4 @@
-"""Two processes on one COPQA_HOME: the page answers while `copqa` ingests and deletes.
+"""Two processes on one COPQA_HOME: the page answers while `copqa` ingests, deletes, backs up.
 
 The page's process searches an embedded Chroma index it loaded into memory; what another
 process writes reaches the files, and the page must see it (and stop citing what was
@@ -12,6 +12,7 @@ from pathlib import Path
 
 from gradio_client import Client
 
+from copqa.maintenance import read_manifest
 from copqa.store import Store
 from tests.app_server import running_app
 from tests.cli import run_copqa
@@ -74,15 +75,21 @@ def test_the_page_follows_another_process_ingesting_and_deleting(tmp_path: Path,
             assert deleted.returncode == 0, deleted.stderr
             for _ in range(3):
                 assert "laser-cutter-safety.md" not in cited_files(client, LASER)
+
+            copied = run_copqa(home, "backup", str(tmp_path / "backup"))  # the page still up
+            assert copied.returncode == 0, copied.stderr
         finally:
             stop.set()
             for asker in askers:
                 asker.join(timeout=120)
 
+    print(f"\n{asked} questions answered by the page while two other processes wrote")
     assert errors == []
     assert asked > 0
     store = Store(home, embedder.identity, embedder.dimension)
     try:
         assert store.vectors.ids() == store.catalog.all_chunk_ids()
+        backed_up = read_manifest(tmp_path / "backup")
+        assert backed_up.vectors == backed_up.rows["chunks"] == len(store.catalog.all_chunk_ids())
     finally:
         store.close()
