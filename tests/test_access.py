@@ -22,6 +22,7 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
 from tests.conftest import MAINTAINER, MEMBER, OTHER_MEMBER
+from tests.page_client import last_answer, page_client
 
 ALLOWED = "allowed"
 SKIPPED = "skipped"  # the event runs but hands back no data (a refresh the session may not see)
@@ -121,21 +122,6 @@ class Seat:
             assert "Deleted" in self.maintainer.predict(source_id, api_name="/delete")
 
 
-def _client(url: str, account: tuple[str, str, str] | None = None) -> Client:
-    client = Client(url, verbose=False)
-    if account is not None:
-        name, _, password = account
-        _, status = client.predict(name, password, api_name="/sign_in")
-        assert f"**{name}**" in status
-    return client
-
-
-def _last_answer(chat: list[dict]) -> str:
-    assert chat[-1]["role"] == "assistant"
-    content = chat[-1]["content"]
-    return " ".join(part["text"] for part in content) if isinstance(content, list) else content
-
-
 def _note(seat: Seat, words: str) -> Path:
     """A small Markdown file no other test asks about, with content unique to this call."""
     token = uuid.uuid4().hex[:10]
@@ -165,7 +151,7 @@ def _uploaded_by_member(seat: Seat) -> tuple[str, str]:
 def _probe_ask(seat: Seat, expected: str) -> None:
     if expected == ALLOWED:
         chat, _, sources = seat.client.predict(ANSWERED, [], api_name="/ask")
-        assert "[1]" in _last_answer(chat) and 'data-citation="1"' in sources
+        assert "[1]" in last_answer(chat) and 'data-citation="1"' in sources
         return
     question = f"Does the guild run glassblowing nights {uuid.uuid4().hex[:8]}?"
     with pytest.raises(AppError, match=re.escape(expected)):
@@ -374,8 +360,8 @@ def seat(
     url = request.getfixturevalue("closed_app_url" if role in CLOSED else "app_url")
     for account in (MAINTAINER, MEMBER):
         if (url, account[0]) not in signed_in:
-            signed_in[url, account[0]] = _client(url, account)
-    return Seat(role, url, _client(url, ACCOUNTS.get(role)), signed_in[url, MAINTAINER[0]],
+            signed_in[url, account[0]] = page_client(url, account)
+    return Seat(role, url, page_client(url, ACCOUNTS.get(role)), signed_in[url, MAINTAINER[0]],
                 signed_in[url, MEMBER[0]], tmp_path)  # fmt: skip
 
 
@@ -410,7 +396,7 @@ def test_each_role_gets_what_the_table_says(endpoint: str, seat: Seat, expected:
 
 
 def test_private_events_cannot_be_called_by_name(app_url: str) -> None:
-    client = _client(app_url, MAINTAINER)  # even for a maintainer
+    client = page_client(app_url, MAINTAINER)  # even for a maintainer
     events = _private_events(client.config)
     assert {"respond", "rate", "add_comment", "enter", "listing"} <= set(events)
     for name, dependency in events.items():
