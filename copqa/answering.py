@@ -8,8 +8,8 @@ sentence against the passage it cites.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
-import math
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -17,6 +17,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from copqa.confidence import Calibration, Signals, Vocabulary, coverage
 from copqa.embedding import Embedder
 from copqa.models import Answer, Chunk, Citation, Quote, ScoredChunk, iso_day
 from copqa.sentences import (
@@ -25,10 +26,19 @@ from copqa.sentences import (
     passage_sentences,
     word_overlap,
 )
+from copqa.small_talk import is_small_talk
 
 NOT_COVERED = "The community's knowledge doesn't cover this yet."
 OPENER_DISCOUNT = 0.9  # the opening post states the problem; the replies hold the answer
 SELECTION_WINDOW = 0.2  # sentences this far below the best one still join the answer
+# How a post that asks for help reads when it has no question mark.
+_ASKS = re.compile(
+    r"\b(how (do|can|should) (i|we|you)|is there a way|any(one|body) (know|have|tried)|"
+    r"i'?m (trying|having trouble|getting|struggling)|i (get|got|keep getting) (an? )?(error|warning)|"
+    r"(doesn'?t|does not|won'?t|can'?t|cannot) (seem to )?(work|find|load|open|install)|"
+    r"would like to know|wondering|any (help|advice|ideas|suggestions))\b",
+    re.IGNORECASE,
+)
 # A `[9]` a member wrote would pose as a citation once their sentence is quoted.
 _MARKER = re.compile(r"\s*\[\d+\]")
 
@@ -44,26 +54,6 @@ class StreamingAnswerer(Answerer, Protocol):
     def stream(self, question: str, passages: list[ScoredChunk]) -> Iterator[str]: ...
 
     def finish(self, question: str, passages: list[ScoredChunk], reply: str) -> Answer: ...
-
-
-@dataclass(frozen=True)
-class Calibration:
-    """Logistic confidence from the best sentence's and the best passage's similarity.
-
-    Fitted on ../shared/eval/clapnq (`python -m eval.calibrate`, 303 questions, half of
-    them unanswerable); `threshold` is the confidence below which copqa abstains.
-    Accuracy there is flat at its best (0.805) for thresholds 0.45 to 0.55; the lower end
-    is taken because an answer whose citations the reader can check beats a refusal.
-    """
-
-    sentence_weight: float = 8.6
-    passage_weight: float = 8.4
-    bias: float = -9.85
-    threshold: float = 0.45
-
-    def confidence(self, sentence_score: float, passage_score: float) -> float:
-        z = self.sentence_weight * sentence_score + self.passage_weight * passage_score + self.bias
-        return 1.0 / (1.0 + math.exp(-z))
 
 
 @dataclass(frozen=True)
@@ -83,9 +73,11 @@ class ExtractiveAnswerer:
         max_sentences: int = 3,
         max_words: int = 90,
         redundancy: float = 0.85,
+        vocabulary: Vocabulary | None = None,
     ) -> None:
         self._embedder = embedder
         self.calibration = calibration or Calibration()
+        self._vocabulary = vocabulary
         self._max_sentences = max_sentences
         self._max_words = max_words
         self._redundancy = redundancy
@@ -94,29 +86,43 @@ class ExtractiveAnswerer:
         candidates, vectors = self._candidates(question, passages)
         if not candidates:
             return abstention(question, passages, 0.0)
-        best = max(candidates, key=lambda c: c.score)
-        confidence = self.calibration.confidence(best.score, passages[0].score)
+        chosen = self._select(candidates, vectors)
+        confidence = self.calibration.confidence(self._signals(question, passages, chosen))
         if confidence < self.calibration.threshold:
             return abstention(question, passages, confidence)
-        chosen = self._select(candidates, vectors)
         claims = [Claim(c.passage, c.sentence.text, _quote(c.sentence)) for c in chosen]
         return compose(question, passages, claims, confidence)
 
-    def best_sentence_score(self, question: str, passages: list[ScoredChunk]) -> float:
-        """The calibration's first signal: how well the best sentence matches the question."""
-        candidates, _ = self._candidates(question, passages)
-        return max((c.score for c in candidates), default=0.0)
+    def assess(self, question: str, passages: list[ScoredChunk]) -> tuple[Signals, list[int]]:
+        """The confidence's signals for these passages, and which of them the answer quotes."""
+        candidates, vectors = self._candidates(question, passages)
+        if not candidates:
+            return Signals(0.0, passages[0].score if passages else 0.0, 0.0), []
+        chosen = self._select(candidates, vectors)
+        quoted = list(dict.fromkeys(c.passage for c in chosen))
+        return self._signals(question, passages, chosen), quoted
+
+    def with_threshold(self, threshold: float) -> ExtractiveAnswerer:
+        """The same answerer abstaining below another threshold (0: never)."""
+        clone = copy.copy(self)
+        clone.calibration = dataclasses.replace(self.calibration, threshold=threshold)
+        return clone
+
+    def _signals(
+        self, question: str, passages: list[ScoredChunk], chosen: list[_Candidate]
+    ) -> Signals:
+        quoted = dict.fromkeys(c.passage for c in chosen)
+        texts = [f"{passages[i].chunk.title}\n{passages[i].chunk.text}" for i in quoted]
+        return Signals(
+            sentence=max(c.score for c in chosen),
+            passage=passages[0].score,
+            coverage=coverage(question, texts, self._vocabulary),
+        )
 
     def _candidates(
         self, question: str, passages: list[ScoredChunk]
     ) -> tuple[list[_Candidate], np.ndarray]:
-        # A question does not answer a question, however alike the two are.
-        sentences = [
-            (i, s)
-            for i, p in enumerate(passages)
-            for s in passage_sentences(p.chunk)
-            if not s.text.endswith("?")
-        ]
+        sentences = [(i, s) for i, p in enumerate(passages) for s in _answering_sentences(p.chunk)]
         if not sentences:
             return [], np.zeros((0, 0))
         # A sentence is scored with its section's heading, which says what it is about.
@@ -254,6 +260,29 @@ class CitationChecker:
             or float(similarities[best]) >= self._min_similarity
         )
         return _quote(sources[best]) if supported else None
+
+
+def _answering_sentences(chunk: Chunk) -> list[Sentence]:
+    """The sentences of a passage that may answer: no question, greeting or thanks, and
+    nothing of an opening post that asks (the asker's statement of the problem).
+
+    An opening post that asks nothing (an announcement, a shared tip) is knowledge itself.
+    """
+    sentences = passage_sentences(chunk)
+    opener = " ".join(s.text for s in sentences if s.opener)
+    opener_asks = bool(opener) and (
+        chunk.kind == "stackexchange"
+        or "?" in opener
+        or "?" in chunk.title
+        or bool(_ASKS.search(opener))
+    )
+    return [
+        s
+        for s in sentences
+        if not s.text.endswith("?")  # a question does not answer a question, however alike
+        and not (s.opener and opener_asks)
+        and not is_small_talk(s.text)
+    ]
 
 
 def _quote(sentence: Sentence) -> Quote:

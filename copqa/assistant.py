@@ -7,11 +7,11 @@ from collections.abc import Iterator, Sequence
 
 from copqa.answering import (
     Answerer,
-    Calibration,
     CitationChecker,
     ExtractiveAnswerer,
     StreamingAnswerer,
 )
+from copqa.confidence import Calibration, Signals
 from copqa.embedding import Embedder
 from copqa.experts import ExpertFinder
 from copqa.models import Answer, ScoredChunk
@@ -24,7 +24,9 @@ from copqa.retrieval import (
     SearchFilter,
 )
 from copqa.settings import Settings
+from copqa.small_talk import without_small_talk
 from copqa.store import Store
+from copqa.tuning import calibration_path
 
 FOLLOW_UP_WORDS = 8  # a question this short after another one leans on it ("and on Windows?")
 
@@ -38,6 +40,7 @@ class Assistant:
         retriever: Retriever,
         answerer: Answerer,
         experts: ExpertFinder | None = None,
+        extractive: ExtractiveAnswerer | None = None,
     ) -> None:
         self.settings = settings
         self.embedder = embedder
@@ -45,6 +48,8 @@ class Assistant:
         self.retriever = retriever
         self.answerer = answerer
         self._experts = experts or ExpertFinder()
+        # The quoting answerer (the answer itself, or the LLM's fallback): evaluation probes it.
+        self.extractive = extractive or ExtractiveAnswerer(embedder)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Assistant:
@@ -62,13 +67,24 @@ class Assistant:
     @classmethod
     def over(cls, settings: Settings, embedder: Embedder, store: Store) -> Assistant:
         """An assistant answering from an open store, with the retriever and answerer the settings name."""
+        extractive = build_extractive(settings, embedder, store)
         return cls(
             settings,
             embedder,
             store,
             build_retriever(settings, store, embedder),
-            build_answerer(settings, embedder),
+            build_answerer(settings, embedder, extractive),
+            extractive=extractive,
         )
+
+    def passages(self, question: str, where: SearchFilter = NO_FILTER) -> list[ScoredChunk]:
+        """The passages `ask` would answer from."""
+        return self._retrieve(question, None, (), where)
+
+    def quoted(self, question: str, passages: list[ScoredChunk]) -> tuple[Signals, list[str]]:
+        """The extractive answer's signals, and the documents of the passages it quotes."""
+        signals, quoted = self.extractive.assess(question, passages)
+        return signals, [passages[i].chunk.document_id for i in quoted]
 
     def ask(
         self,
@@ -80,7 +96,7 @@ class Assistant:
         """Answer a question; `history` holds the conversation's earlier questions."""
         passages = self._retrieve(question, k, history, where)
         answer = self.answerer.answer(question, passages)
-        return dataclasses.replace(answer, experts=self._experts.find(passages))
+        return dataclasses.replace(answer, experts=self._experts.find(passages, quoted_by(answer)))
 
     def ask_streaming(
         self,
@@ -102,7 +118,7 @@ class Assistant:
             answer = self.answerer.finish(question, passages, reply)
         else:
             answer = self.answerer.answer(question, passages)
-        yield dataclasses.replace(answer, experts=self._experts.find(passages))
+        yield dataclasses.replace(answer, experts=self._experts.find(passages, quoted_by(answer)))
 
     def _retrieve(
         self, question: str, k: int | None, history: Sequence[str], where: SearchFilter
@@ -110,7 +126,7 @@ class Assistant:
         depth = self.settings.retrieval.top_k if k is None else k
         if depth <= 0:
             return []
-        query = self._standalone(question, history)
+        query = self._standalone(without_small_talk(question), history)
         return self.retriever.retrieve(query, depth, where)
 
     def close(self) -> None:
@@ -123,6 +139,11 @@ class Assistant:
             if condense is not None:
                 return str(condense(question, history))
         return retrieval_query(question, history)
+
+
+def quoted_by(answer: Answer) -> set[str]:
+    """The members whose words the answer quotes."""
+    return {q.author for c in answer.citations for q in c.quotes if q.author}
 
 
 def retrieval_query(question: str, history: Sequence[str]) -> str:
@@ -145,17 +166,42 @@ def build_retriever(settings: Settings, store: Store, embedder: Embedder) -> Ret
         keyword_weight=options.keyword_weight,
         pool=options.pool,
         per_document=options.per_document,
+        thread_answers=options.thread_answers,
         fusion=options.fusion,
     )
 
 
-def build_answerer(settings: Settings, embedder: Embedder) -> Answerer:
-    calibration = dataclasses.replace(Calibration(), threshold=settings.answer.abstain_below)
-    extractive = ExtractiveAnswerer(
-        embedder, calibration, max_sentences=settings.answer.max_sentences
+def build_extractive(settings: Settings, embedder: Embedder, store: Store) -> ExtractiveAnswerer:
+    """The quoting answerer, calibrated for this community when `copqa tune` has run."""
+    calibration = Calibration.load(calibration_path(settings.home)) or Calibration()
+    if settings.answer.abstain_below is not None:
+        calibration = dataclasses.replace(calibration, threshold=settings.answer.abstain_below)
+    return ExtractiveAnswerer(
+        embedder,
+        calibration,
+        max_sentences=settings.answer.max_sentences,
+        vocabulary=CommunityVocabulary(store),
     )
+
+
+def build_answerer(
+    settings: Settings, embedder: Embedder, extractive: ExtractiveAnswerer
+) -> Answerer:
     if settings.llm.provider == "none":
         return extractive
     from copqa.llm import LLMAnswerer, build_llm
 
     return LLMAnswerer(build_llm(settings.llm), CitationChecker(embedder), extractive)
+
+
+class CommunityVocabulary:
+    """The store's keyword index as the vocabulary confidence needs (it is rebuilt on change)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def terms(self, text: str) -> set[str]:
+        return self._store.keyword_index().terms(text)
+
+    def rarity(self, text: str) -> dict[str, float]:
+        return self._store.keyword_index().rarity(text)

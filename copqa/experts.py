@@ -1,8 +1,8 @@
 """Who to ask: the members who wrote the evidence for a question.
 
 Each post in the retrieved passages earns its author the passage's relevance, more for an
-accepted answer, less when written by the thread's asker, and less as it ages.
-Bots are never experts.
+accepted answer and for the words the answer quotes, less when written by the thread's
+asker, less further down the ranking, and less as it ages. Bots are never experts.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from copqa.models import Expert, ScoredChunk
@@ -18,6 +19,8 @@ HALF_LIFE_DAYS = 730.0  # two-year-old advice counts half
 ACCEPTED_BONUS = 1.5
 OPENER_WEIGHT = 0.3
 DOCUMENT_AUTHOR_WEIGHT = 0.5
+QUOTED_BONUS = 2.0  # wrote the sentences the answer rests on
+RANK_DECAY = 0.5  # the passage at rank r counts 1 / (1 + RANK_DECAY * r)
 
 
 @dataclass
@@ -33,11 +36,12 @@ class ExpertFinder:
         self._top = top
         self._now = now
 
-    def find(self, passages: list[ScoredChunk]) -> tuple[Expert, ...]:
+    def find(self, passages: list[ScoredChunk], quoted: Collection[str] = ()) -> tuple[Expert, ...]:
+        """The members to ask; `quoted` names the authors of the words the answer quotes."""
         evidence: dict[str, _Evidence] = {}
         now = self._now if self._now is not None else time.time()
-        for passage in passages:
-            relevance = max(passage.score, 0.0)
+        for rank, passage in enumerate(passages):
+            relevance = max(passage.score, 0.0) / (1 + RANK_DECAY * rank)
             chunk = passage.chunk
             place = chunk.channel or chunk.title
             if not chunk.posts and chunk.author:
@@ -53,6 +57,8 @@ class ExpertFinder:
                     weight *= ACCEPTED_BONUS
                 if post.author_name == asker:
                     weight *= OPENER_WEIGHT
+                elif post.author_name in quoted:
+                    weight *= QUOTED_BONUS
                 self._credit(
                     evidence, post.author_name, weight, chunk.document_id, place, post.created_at
                 )

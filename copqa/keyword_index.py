@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable
@@ -18,6 +20,7 @@ from pathlib import Path
 from copqa.models import Chunk
 
 _GENERATION_FILE = "copqa_generation.json"
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s's own token pattern
 
 
 class KeywordIndex:
@@ -86,7 +89,36 @@ class KeywordIndex:
         hits = self._retriever.retrieve(QueryBundle(query))  # type: ignore[attr-defined]
         return [(hit.node.node_id, float(hit.score)) for hit in hits if (hit.score or 0) > 0]
 
+    def terms(self, text: str) -> set[str]:
+        """The keywords of a text as the index spells them: lower case, no stopwords, stemmed."""
+        import Stemmer
+        from bm25s.stopwords import STOPWORDS_EN
+
+        stemmer = Stemmer.Stemmer("english")  # one per call: a stemmer is not thread-safe
+        words = {w for w in _TOKEN.findall(text.lower()) if w not in STOPWORDS_EN}
+        return set(stemmer.stemWords(sorted(words)))
+
+    def rarity(self, text: str) -> dict[str, float]:
+        """Each keyword of a text with its inverse document frequency over the chunks.
+
+        A word no chunk holds gets the highest rarity: the community never wrote it.
+        """
+        terms = self.terms(text)
+        if self._retriever is None:
+            return dict.fromkeys(terms, 1.0)
+        bm25 = self._retriever.bm25  # type: ignore[attr-defined]
+        size = int(bm25.scores["num_docs"])
+        starts = bm25.scores["indptr"]
+        rarity = {}
+        for term in terms:
+            column = bm25.vocab_dict.get(term)
+            holding = 0 if column is None else int(starts[column + 1] - starts[column])
+            rarity[term] = math.log((size + 1) / (holding + 0.5))
+        return rarity
+
 
 def keyword_text(chunk: Chunk) -> str:
-    """What BM25 indexes for a chunk: title (often the question itself), section and text."""
-    return "\n".join(part for part in (chunk.title, chunk.heading, chunk.text) if part)
+    """What BM25 indexes for a chunk: title (often the question itself), section, the thread's
+    question for a reply window, and text."""
+    parts = (chunk.title, chunk.heading, chunk.context, chunk.text)
+    return "\n".join(part for part in parts if part)

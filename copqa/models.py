@@ -122,6 +122,9 @@ class Chunk:
     channel: str = ""
     heading: str = ""
     post_ids: tuple[str, ...] = ()
+    # A reply window's thread question (its opening post, shortened): what the model and the
+    # keyword index read before the replies, so an answer is found by the question it answers.
+    context: str = ""
     posts: tuple[PostRef, ...] = ()  # filled when read back for an answer; not stored twice
 
     @property
@@ -146,6 +149,7 @@ class Chunk:
             "channel": self.channel,
             "heading": self.heading,
             "post_ids": ",".join(self.post_ids),
+            "context": self.context,
         }
         return {k: v for k, v in values.items() if v not in (None, "")}
 

@@ -11,12 +11,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+import numpy as np
+
 from copqa.embedding import Embedder
 from copqa.models import Chunk, ScoredChunk
 from copqa.sentences import POST_HEADER
 from copqa.store import Store
 
 RRF_K = 60  # the constant of Cormack et al.; dampens the weight of the very top ranks
+FOLLOWING = 3  # reply windows after a thread's opening one that may hold its answer
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,7 @@ class HybridRetriever:
         pool: int = 30,
         per_document: int = 2,
         fusion: Literal["score", "rrf"] = "score",
+        thread_answers: bool = True,
     ) -> None:
         self._store = store
         self._embedder = embedder
@@ -128,6 +132,7 @@ class HybridRetriever:
         self.keyword_weight = keyword_weight
         self.pool = pool
         self.per_document = per_document
+        self.thread_answers = thread_answers
 
     def retrieve(self, question: str, k: int, where: SearchFilter = NO_FILTER) -> list[ScoredChunk]:
         depth = max(self.pool, k * 3)
@@ -141,8 +146,48 @@ class HybridRetriever:
         )
         fused = self._fuse(dense, keyword, similarity)
         ordered = sorted(fused, key=lambda cid: (-fused[cid], -(chunks[cid].created_at or 0)))
-        selected = _diverse([chunks[cid] for cid in ordered], k, self.per_document)
+        candidates = [chunks[cid] for cid in ordered]
+        if self.thread_answers:
+            candidates = self._with_answers(candidates, k, vector, similarity)
+        selected = _diverse(candidates, k, self.per_document)
         return [ScoredChunk(c, similarity.get(c.id, 0.0)) for c in selected]
+
+    def _with_answers(
+        self, candidates: list[Chunk], k: int, vector: np.ndarray, similarity: dict[str, float]
+    ) -> list[Chunk]:
+        """A thread's question found brings its best reply window along, right after it.
+
+        The question post matches a question best, but the knowledge is in the replies: of
+        the windows that follow the opening one, the one holding the accepted answer, else
+        the one nearest the question.
+        """
+        openers = [c for c in candidates[:k] if c.thread_id and c.id.endswith(":0")]
+        following = [f"{c.document_id}:{n}" for c in openers for n in range(1, 1 + FOLLOWING)]
+        fetched = {h.chunk.id: h.chunk for h in self._store.chunks([(i, 0.0) for i in following])}
+        fetched.update({c.id: c for c in candidates if c.id in following})
+        similarity.update(
+            self._store.similarities(vector, [i for i in fetched if i not in similarity])
+        )
+        answer_for: dict[str, Chunk] = {}
+        for opener in openers:
+            replies = [fetched[i] for i in following if i.startswith(f"{opener.document_id}:")
+                       and i in fetched]  # fmt: skip
+            if replies:
+                answer_for[opener.id] = max(
+                    replies,
+                    key=lambda c: (any(p.accepted for p in c.posts), similarity.get(c.id, 0.0)),
+                )
+        if not answer_for:
+            return candidates
+        moved = {a.id for a in answer_for.values()}
+        result: list[Chunk] = []
+        for chunk in candidates:
+            if chunk.id in moved:
+                continue
+            result.append(chunk)
+            if chunk.id in answer_for:
+                result.append(answer_for[chunk.id])
+        return result
 
     def _fuse(
         self, dense: list[ScoredChunk], keyword: list[ScoredChunk], similarity: dict[str, float]

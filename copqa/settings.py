@@ -133,14 +133,19 @@ class RetrievalSettings(BaseModel):
     per_document: int = Field(
         default=2, ge=1, description="Passages of one thread or file at most."
     )
+    thread_answers: bool = Field(
+        default=True,
+        description="A thread's opening post found brings the thread's best reply window along.",
+    )
 
 
 class AnswerSettings(BaseModel):
-    abstain_below: float = Field(
-        default=0.45,
+    abstain_below: float | None = Field(
+        default=None,
         ge=0,
         le=1,
-        description="Confidence under which copqa says the knowledge does not cover the question.",
+        description="Confidence under which copqa says the knowledge does not cover the "
+        "question; unset: the calibration's own (0.45 by default, or what `copqa tune` chose).",
     )
     max_sentences: int = Field(
         default=3, ge=1, description="Sentences the extractive answer quotes at most."

@@ -302,6 +302,15 @@ class Store:
     def counts(self) -> CatalogCounts:
         return self.catalog.counts()
 
+    def discussion_ids(self) -> list[str]:
+        """Every stored thread's id, in a stable order."""
+        return self.catalog.discussion_ids()
+
+    def discussion(self, document_id: str) -> Document | None:
+        """A stored thread with its posts; None when it is gone."""
+        stored = self.catalog.document(document_id)
+        return stored[1] if stored is not None else None
+
 
 # ~25 and ~15 word pieces: with a 200-piece chunk, within the model's 256.
 TITLE_CHARS = 100
@@ -309,9 +318,9 @@ SECTION_CHARS = 60
 
 
 def embedding_text(chunk: Chunk) -> str:
-    """What the model reads for a chunk: title and section for context, then its text."""
+    """What the model reads for a chunk: title, section and thread question, then its text."""
     section = chunk.heading.rsplit(" / ", 1)[-1][:SECTION_CHARS]
-    context = [chunk.title[:TITLE_CHARS], section if section != chunk.title else ""]
+    context = [chunk.title[:TITLE_CHARS], section if section != chunk.title else "", chunk.context]
     return "\n".join([*(c for c in context if c), chunk.text])
 
 

@@ -35,7 +35,7 @@ def collect(cases: Path, corpus: Path) -> list[Signals]:
         for line in cases.read_text().splitlines():
             case = json.loads(line)
             passages = assistant.retriever.retrieve(case["question"], top_k)
-            sentence = assistant.answerer.best_sentence_score(case["question"], passages)  # type: ignore[attr-defined]
+            sentence = assistant.extractive.assess(case["question"], passages)[0].sentence
             top = passages[0].score if passages else 0.0
             signals.append(Signals(sentence, top, bool(case["answerable"])))
     return signals

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from copqa.answering import Calibration, CitationChecker, ExtractiveAnswerer
+from copqa.answering import CitationChecker, ExtractiveAnswerer
 from copqa.assistant import Assistant
 from copqa.models import Answer, Chunk, ScoredChunk, iso_day
 from copqa.retrieval import SearchFilter
@@ -36,13 +36,8 @@ class CaseRunner:
         self._assistant = assistant
         self._k = k
         self._judge = judge
-        settings = assistant.settings
         self._checker = CitationChecker(assistant.embedder)
-        self._probe = ExtractiveAnswerer(
-            assistant.embedder,
-            dataclasses.replace(Calibration(), threshold=0.0),
-            max_sentences=settings.answer.max_sentences,
-        )
+        self._probe = assistant.extractive.with_threshold(0.0)
 
     def run(
         self,
@@ -68,7 +63,8 @@ class CaseRunner:
             "cases_file": str(cases_file),
             "store": str(settings.home),
             "k": self._k,
-            "threshold": settings.answer.abstain_below,
+            "threshold": self._assistant.extractive.calibration.threshold,
+            "calibration": self._assistant.extractive.calibration.fitted_on,
             "answerer": "extractive"
             if settings.llm.provider == "none"
             else f"llm: {settings.llm.model or settings.llm.provider}",

@@ -16,6 +16,9 @@ from llama_index.core.node_parser import SentenceSplitter
 from copqa.models import Chunk, Document, Post, iso_day
 
 MIN_POST_WORDS = 3  # "+1", "thanks!" and the like carry no knowledge of their own
+# How much of a thread's opening post a reply window carries as its question: about 50
+# word pieces, taken from the window's budget so the model still reads every reply whole.
+CONTEXT_CHARS = 240
 
 
 @dataclass(frozen=True)
@@ -79,8 +82,12 @@ class Chunker:
         windows: list[list[_PostPiece]] = []
         window: list[_PostPiece] = []
         used = 0
+        question = thread_question(document)
+        # Windows after the first read the question before their replies.
+        reply_budget = self._chunk_size - len(self._tokenize(question))
         for piece in self._post_pieces(document.posts):
-            if window and used + piece.tokens > self._chunk_size:
+            budget = reply_budget if windows else self._chunk_size
+            if window and used + piece.tokens > budget:
                 windows.append(window)
                 # Carry the last post over when it is short, so a reply keeps its context.
                 window = [window[-1]] if window[-1].tokens <= self._chunk_overlap * 2 else []
@@ -89,7 +96,13 @@ class Chunker:
             used += piece.tokens
         if window:
             windows.append(window)
-        return [self._thread_chunk(document, source_id, n, w) for n, w in enumerate(windows)]
+        opener = document.posts[0].id
+        return [
+            self._thread_chunk(
+                document, source_id, n, w, "" if w[0].post.id == opener else question
+            )
+            for n, w in enumerate(windows)
+        ]
 
     def _post_pieces(self, posts: tuple[Post, ...]) -> list[_PostPiece]:
         pieces: list[_PostPiece] = []
@@ -111,7 +124,7 @@ class Chunker:
 
     @staticmethod
     def _thread_chunk(
-        document: Document, source_id: str, n: int, window: list[_PostPiece]
+        document: Document, source_id: str, n: int, window: list[_PostPiece], context: str
     ) -> Chunk:
         first = window[0].post
         post_ids = tuple(dict.fromkeys(p.post.id for p in window))
@@ -129,4 +142,13 @@ class Chunker:
             thread_id=document.id,
             channel=document.channel,
             post_ids=post_ids,
+            context=context,
         )
+
+
+def thread_question(document: Document) -> str:
+    """The thread's opening post, shortened at a word: the question its replies answer."""
+    text = " ".join(document.posts[0].text.split())
+    if len(text) <= CONTEXT_CHARS:
+        return text
+    return text[:CONTEXT_CHARS].rsplit(" ", 1)[0] + " …"
