@@ -10,12 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from copqa.assistant import Assistant
 from copqa.errors import StoreError
 from copqa.settings import Settings
 from copqa.store import Store
 from ingest.factory import build_pipeline
 from ingest.forgetting import FORMER_MEMBER, forget_member
 from ingest.uploads import Upload, UploadDesk
+from ui.community import Community
 
 # (id, thread, author, text)
 POSTS = [
@@ -99,3 +101,12 @@ def test_a_recorded_request_is_finished_by_the_next_change(guild, tmp_path: Path
     assert not re.search(r"@jane\b", texts, re.IGNORECASE)
     assert store.forget_requests.pending() == []
     assert np.isfinite(list(store.vectors.vectors(sorted(store.vectors.ids())).values())).all()
+
+
+def test_the_page_finishes_a_pending_forget_when_it_starts(guild, embedder) -> None:
+    store, _, _ = guild
+    store.request_forget(["Jane Doe"])
+    settings = Settings(home=store.home)
+    Community.open(settings, Assistant.over(settings, embedder, store))
+    assert store.forget_requests.pending() == []
+    assert "cone six" not in _texts(store) and "cone pack" not in _texts(store)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from gradio_client import Client
 
 from copqa.accounts import Account, Accounts
 from copqa.database import Database, PostgresDatabase, SQLiteDatabase
@@ -164,3 +165,16 @@ def test_a_catalog_from_before_the_limits_is_upgraded(tmp_path: Path) -> None:
         assert "failures" in database.columns("sign_in_failures")
     finally:
         database.close()
+
+
+def test_the_page_counts_failures_by_the_requests_host(app_url: str, app_home: Path) -> None:
+    client = Client(app_url, verbose=False)
+    with pytest.raises(Exception, match="wrong password"):
+        client.predict("nobody-here", "not the password", api_name="/sign_in")
+    with sqlite3.connect(app_home / "catalog.sqlite3") as catalog:
+        rows = catalog.execute(
+            "SELECT client, failures FROM sign_in_failures WHERE name = 'name:nobody-here' "
+            "ORDER BY client"
+        ).fetchall()
+    catalog.close()
+    assert rows == [("", 1), ("client:127.0.0.1", 1)]  # every client's, and this host's
