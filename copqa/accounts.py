@@ -1,7 +1,8 @@
 """Member accounts: a name, a role and a scrypt password hash, in the catalog's database.
 
 Newcomers need no account; members may upload; maintainers may also manage the store.
-Failed sign-ins are counted per name, in memory, so guessing a password is slow.
+Failed sign-ins are counted in the catalog (`copqa.sign_in_limits`), so guessing a
+password stays slow however many replicas serve the page.
 """
 
 from __future__ import annotations
@@ -9,22 +10,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import math
 import secrets
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, cast
 
 from copqa.database import Database
-from copqa.errors import ConfigError, StoreError, TooManyAttemptsError
+from copqa.errors import ConfigError, StoreError
+from copqa.sign_in_limits import SignInLimits
 
 ROLES = ("newcomer", "member", "maintainer")
 Role = Literal["newcomer", "member", "maintainer"]
 
-MAX_FAILURES = 5  # failed sign-ins per name within WINDOW_SECONDS before the name is locked
-WINDOW_SECONDS = 300.0
 MIN_PASSWORD = 8
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
 
@@ -52,21 +50,16 @@ ANONYMOUS = Account("", "newcomer")
 
 
 class Accounts:
-    """The accounts table, safe to share between threads.
-
-    Failed sign-ins are counted by this object, so each replica of the app limits guesses
-    on its own.
+    """The accounts table, safe to share between threads, processes and replicas.
 
     Args:
         database: The catalog's database (whoever opened it closes it).
-        clock: Seconds from a steady clock, for the sign-in failure window.
+        clock: Wall-clock seconds (epoch), for the sign-in limits every replica shares.
     """
 
-    def __init__(self, database: Database, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, database: Database, clock: Callable[[], float] = time.time) -> None:
         self._db = database
-        self._clock = clock
-        self._lock = threading.Lock()  # guards the failure counts
-        self._failures: dict[str, list[float]] = {}  # casefolded name -> failure times
+        self._limits = SignInLimits(database, clock)
         database.create(_SCHEMA)
 
     def add(self, name: str, role: str, password: str) -> Account:
@@ -104,34 +97,23 @@ class Accounts:
         row = self._row(name)
         return Account(row[0], row[1]) if row else None
 
-    def verify(self, name: str, password: str) -> Account | None:
+    def verify(self, name: str, password: str, client: str = "") -> Account | None:
         """The account if the password is right, else None.
 
+        Args:
+            client: Who is signing in, as far as the server can tell (the request's host):
+                failures are limited per name and client, per client, and per name.
+
         Raises:
-            TooManyAttemptsError: This name failed too often lately; nothing was checked.
+            TooManyAttemptsError: Guessed too often lately; nothing was checked.
         """
-        key = name.strip().casefold()
-        with self._lock:
-            now = self._clock()
-            recent = [t for t in self._failures.get(key, []) if now - t < WINDOW_SECONDS]
-            if len(recent) >= MAX_FAILURES:
-                minutes = math.ceil((recent[0] + WINDOW_SECONDS - now) / 60)
-                raise TooManyAttemptsError(
-                    f"too many failed sign-ins for {name.strip()!r}; try again in {minutes} min"
-                )
-            # Counted as failed until it succeeds, so parallel guesses cannot pass the limit.
-            self._failures[key] = [*recent, now]
-            if len(self._failures) > 10_000:  # guessed names pile up; drop the ones gone quiet
-                self._failures = {
-                    k: ts for k, ts in self._failures.items() if now - ts[-1] < WINDOW_SECONDS
-                }
+        self._limits.attempt(name, client)
         row = self._row(name)
         # An unknown name costs the same hashing, so timing does not tell which names exist.
         matches = _check(password, row[2] if row else _DUMMY_HASH)
         if not (row and matches):
             return None
-        with self._lock:
-            self._failures.pop(key, None)
+        self._limits.succeeded(name, client)
         return Account(row[0], row[1])
 
     def _row(self, name: str) -> tuple[str, Role, str] | None:

@@ -49,11 +49,13 @@ class Answerer(Protocol):
 
 @runtime_checkable
 class StreamingAnswerer(Answerer, Protocol):
-    """An answerer whose text arrives in pieces (an LLM), checked once complete."""
+    """An answerer whose text arrives in pieces (an LLM), each shown once it is checked."""
 
-    def stream(self, question: str, passages: list[ScoredChunk]) -> Iterator[str]: ...
-
-    def finish(self, question: str, passages: list[ScoredChunk], reply: str) -> Answer: ...
+    def answer_streaming(
+        self, question: str, passages: list[ScoredChunk]
+    ) -> Iterator[str | Answer]:
+        """The checked text as it grows, then the `Answer` that `answer` would give."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -233,19 +235,26 @@ class CitationChecker:
         claims: list[Claim] = []
         unsupported: list[str] = []
         for sentence, numbers in answer_sentences(text):
-            valid = [n for n in numbers if 1 <= n <= len(passages)]
-            support = None
-            for n in valid:
-                support = self.support(sentence, passages[n - 1])
-                if support is not None:
-                    claims.append(Claim(n - 1, sentence, support))
-                    break
-            if support is None:
+            claim = self.claim(sentence, numbers, passages)
+            if claim is None:
                 unsupported.append(sentence)
+            else:
+                claims.append(claim)
         if not claims:
             return abstention(question, passages, confidence)
         answer = compose(question, passages, claims, confidence)
         return dataclasses.replace(answer, unsupported=tuple(unsupported))
+
+    def claim(
+        self, sentence: str, numbers: Sequence[int], passages: list[ScoredChunk]
+    ) -> Claim | None:
+        """The sentence as a claim on the first passage it cites that supports it, or None."""
+        for n in numbers:
+            if 1 <= n <= len(passages):
+                support = self.support(sentence, passages[n - 1])
+                if support is not None:
+                    return Claim(n - 1, sentence, support)
+        return None
 
     def support(self, claim: str, passage: ScoredChunk) -> Quote | None:
         """The passage's sentence closest to the claim, if the passage supports the claim."""

@@ -105,17 +105,19 @@ class Assistant:
         history: Sequence[str] = (),
         where: SearchFilter = NO_FILTER,
     ) -> Iterator[str | Answer]:
-        """Like `ask`, for a page: the draft as an LLM writes it, then the checked `Answer`.
+        """Like `ask`, for a page: the answer's text as it grows, then the `Answer`.
 
-        The draft is unchecked text; the `Answer`, always the last item, is what to keep.
+        Each text holds only sentences that passed the citation check (an LLM's reply is
+        shown sentence by sentence as each passes); the `Answer`, always the last item, is
+        what to keep, and may differ (renumbered, or quoted when the LLM's reply failed).
         """
         passages = self._retrieve(question, k, history, where)
         if isinstance(self.answerer, StreamingAnswerer):
-            reply = ""
-            for piece in self.answerer.stream(question, passages):
-                reply += piece
-                yield reply
-            answer = self.answerer.finish(question, passages, reply)
+            for item in self.answerer.answer_streaming(question, passages):
+                if isinstance(item, Answer):
+                    answer = item
+                else:
+                    yield item
         else:
             answer = self.answerer.answer(question, passages)
         yield dataclasses.replace(answer, experts=self._experts.find(passages, quoted_by(answer)))

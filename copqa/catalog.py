@@ -312,6 +312,17 @@ class Catalog:
         )
         return [row[0] for row in rows]
 
+    def documents_mentioning(self, names: Iterable[str]) -> list[str]:
+        """Documents holding a post with `@name` in it, in any letter case."""
+        found: set[str] = set()
+        for name in names:
+            rows = self._db.execute(
+                "SELECT DISTINCT document_id FROM posts WHERE lower(text) LIKE ?",
+                (f"%@{name.lower()}%",),
+            )
+            found.update(row[0] for row in rows)
+        return sorted(found)
+
     def forget(self, keys: Iterable[str]) -> None:
         now = int(time.time())
         self._db.executemany(

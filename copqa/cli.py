@@ -281,13 +281,16 @@ def _forget(
         "posts_removed": report.posts_removed,
         "threads_rechunked": report.threads_rechunked,
         "threads_removed": report.threads_removed,
+        "uploads_removed": report.uploads_removed,
+        "mentions_replaced": report.mentions_replaced,
     }
     if args.json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
     else:
         print(
             f"forgot {args.name}: {report.posts_removed} posts removed, "
-            f"{report.threads_rechunked} threads re-chunked, {report.threads_removed} removed"
+            f"{report.threads_rechunked} threads re-chunked, {report.threads_removed} removed, "
+            f"{report.uploads_removed} uploads removed, {report.mentions_replaced} mentions replaced"
         )
     return 0
 

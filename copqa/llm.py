@@ -7,13 +7,22 @@ supported citation falls back to the extractive answer.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from copqa.answering import NOT_COVERED, CitationChecker, ExtractiveAnswerer, abstention
+from copqa.answering import (
+    NOT_COVERED,
+    CitationChecker,
+    Claim,
+    ExtractiveAnswerer,
+    abstention,
+    compose,
+)
 from copqa.errors import ConfigError, LLMUnavailableError
 from copqa.models import Answer, ScoredChunk
+from copqa.sentences import answer_sentences
 
 if TYPE_CHECKING:
     from llama_index.core.llms import LLM
@@ -81,7 +90,10 @@ def messages_for(question: str, passages: Sequence[ScoredChunk]) -> list:
 
 
 class LLMAnswerer:
-    """Streams an LLM's answer, then checks it; falls back to quoting when it cannot be trusted."""
+    """Streams an LLM's answer sentence by sentence as each passes the citation check.
+
+    Falls back to quoting when nothing in the reply can be trusted.
+    """
 
     def __init__(self, llm: LLM, checker: CitationChecker, fallback: ExtractiveAnswerer) -> None:
         self._llm = llm
@@ -103,7 +115,7 @@ class LLMAnswerer:
         return rewritten.splitlines()[0] if rewritten else question
 
     def stream(self, question: str, passages: list[ScoredChunk]) -> Iterator[str]:
-        """The reply's text as it arrives (unchecked: show it as a draft)."""
+        """The reply's raw text as it arrives: unchecked, never to be shown as it is."""
         if not passages:
             return
         try:
@@ -114,12 +126,53 @@ class LLMAnswerer:
             raise LLMUnavailableError(f"the LLM did not answer: {exc}") from exc
 
     def answer(self, question: str, passages: list[ScoredChunk]) -> Answer:
-        return self.finish(question, passages, "".join(self.stream(question, passages)))
+        *_, answer = self.answer_streaming(question, passages)
+        assert isinstance(answer, Answer)  # answer_streaming always ends with it
+        return answer
 
-    def finish(self, question: str, passages: list[ScoredChunk], reply: str) -> Answer:
-        """The checked answer for a complete reply."""
+    def answer_streaming(
+        self, question: str, passages: list[ScoredChunk]
+    ) -> Iterator[str | Answer]:
+        """The checked answer's text each time one more sentence passed, then the `Answer`.
+
+        A sentence is checked once the next one has begun (or the reply has ended), so text
+        the check refuses never leaves this method. The `Answer` comes last: the sentences
+        that passed, or the extractive answer when none did.
+        """
+        reply = ""
+        claims: list[Claim] = []
+        unsupported: list[str] = []
+        checked = 0  # sentences of the reply checked so far
+        for piece in self.stream(question, passages):
+            reply += piece
+            complete = answer_sentences(reply)[:-1]  # the last one may still grow
+            for sentence, numbers in complete[checked:]:
+                if self._passes(sentence, numbers, passages, claims, unsupported):
+                    yield compose(question, passages, claims, 0.0).answer
+            checked = len(complete)
+        for sentence, numbers in answer_sentences(reply)[checked:]:
+            self._passes(sentence, numbers, passages, claims, unsupported)
         extractive = self._fallback.answer(question, passages)
         if not passages or NOT_COVERED.rstrip(".") in reply:
-            return abstention(question, passages, extractive.confidence)
-        checked = self._checker.check(question, reply, passages, extractive.confidence)
-        return checked if checked.answered else extractive
+            yield abstention(question, passages, extractive.confidence)
+        elif not claims:
+            yield extractive
+        else:
+            answer = compose(question, passages, claims, extractive.confidence)
+            yield dataclasses.replace(answer, unsupported=tuple(unsupported))
+
+    def _passes(
+        self,
+        sentence: str,
+        numbers: list[int],
+        passages: list[ScoredChunk],
+        claims: list[Claim],
+        unsupported: list[str],
+    ) -> bool:
+        """Check one sentence of the reply into `claims` or `unsupported`; True if it passed."""
+        claim = self._checker.claim(sentence, numbers, passages)
+        if claim is None:
+            unsupported.append(sentence)
+            return False
+        claims.append(claim)
+        return True

@@ -24,12 +24,13 @@ from copqa.activity import ActivityLog
 from copqa.catalog import Catalog
 from copqa.database import Database, SQLiteDatabase
 from copqa.errors import CopqaError, ModelMismatchError, StoreError
+from copqa.forget_requests import ForgetRequests
 from copqa.store import Store, embedding_text
 
 # Every table copqa keeps, parents before children (the order rows are restored in).
 TABLES = (
     "meta", "sources", "documents", "posts", "chunks", "forgotten",
-    "runs", "questions", "feedback", "evaluations", "accounts",
+    "runs", "questions", "feedback", "evaluations", "accounts", "forget_requests",
 )  # fmt: skip
 MANIFEST = "manifest.json"
 CATALOG_COPY = "catalog.sqlite3"
@@ -170,11 +171,14 @@ def _create_tables(database: Database) -> None:
     Catalog(database)
     ActivityLog(database)
     Accounts(database)
+    ForgetRequests(database)
 
 
 def _copy_rows(source: Database, target: Database, table: str) -> int:
     """Every row of `table` from one database into the other, a batch at a time."""
     columns = sorted(source.columns(table) & target.columns(table))
+    if not columns:  # a backup made before this table existed
+        return 0
     names, marks = ", ".join(columns), ", ".join("?" for _ in columns)
     rows = iter(source.execute(f"SELECT {names} FROM {table}"))
     copied = 0

@@ -24,6 +24,7 @@ from copqa.activity import ActivityLog
 from copqa.catalog import Catalog, CatalogCounts, SourceRecord
 from copqa.database import open_database
 from copqa.errors import StoreError
+from copqa.forget_requests import ForgetRequests
 from copqa.keyword_index import KeywordIndex, keyword_text
 from copqa.models import Chunk, Document, PostRef, ScoredChunk
 from copqa.settings import CatalogSettings, ChromaSettings
@@ -77,6 +78,7 @@ class Store:
         try:
             self.catalog = Catalog(self.database)
             self.activity = ActivityLog(self.database)
+            self.forget_requests = ForgetRequests(self.database)
         except BaseException:
             self.close()
             raise
@@ -86,6 +88,7 @@ class Store:
         self._writer_depth = 0
         self._vectors_generation = self.catalog.generation()
         self._vectors_lock = threading.Lock()
+        self._pending_work: Callable[[], object] | None = None
 
     def close(self) -> None:
         self.database.close()
@@ -115,13 +118,30 @@ class Store:
                 finally:
                     self._writer_depth = 0
 
+    def finish_pending_with(self, work: Callable[[], object]) -> None:
+        """What every change runs first: carrying out the recorded forget requests.
+
+        Set by whoever can re-chunk and embed (`ingest.factory.build_pipeline`).
+        """
+        self._pending_work = work
+
+    def request_forget(self, keys: Sequence[str]) -> None:
+        """Record, in one transaction, that these author keys are forgotten and must go."""
+        with self.catalog.transaction():
+            self.catalog.forget(keys)
+            self.forget_requests.record(keys)
+
     @contextmanager
-    def changing(self) -> Iterator[None]:
+    def changing(self, finish_pending: bool = True) -> Iterator[None]:
         """Hold the write lock for a change of several steps; repairs what a killed one left.
 
         The mark set here outlives a crash, so the next change first drops the vectors the
-        catalog does not know. Nested in another change (an ingestion that prunes), the outer
-        one holds the mark.
+        catalog does not know. Then it finishes any pending forget request, before its own
+        work (`finish_pending=False`: the change is that work). Nested in another change (an
+        ingestion that prunes), the outer one holds the mark.
+
+        Raises:
+            StoreError: A forget request is pending and this store cannot carry it out.
         """
         with self.exclusive():
             if self._writer_depth > 1:
@@ -129,8 +149,21 @@ class Store:
                 return
             self.repair()
             self.catalog.set_meta(_UNFINISHED_RUN, str(os.getpid()))  # who left it, if killed
+            if finish_pending and self.forget_requests.pending():
+                if self._pending_work is None:
+                    raise StoreError(
+                        "forgetting a member did not finish; run `copqa ingest` (any path) or "
+                        "`copqa members forget` again to finish it, then retry"
+                    )
+                self._pending_work()
             yield
             self.catalog.set_meta(_UNFINISHED_RUN, None)
+
+    def settle(self) -> None:
+        """Finish now what a killed change left, if anything (at a page's start)."""
+        if self.catalog.get_meta(_UNFINISHED_RUN) is not None or self.forget_requests.pending():
+            with self.changing():
+                pass
 
     def repair(self) -> None:
         """Drop what a killed change left (vectors the catalog does not know); hold `exclusive`."""

@@ -6,6 +6,7 @@ from copqa.embedding import Embedder
 from copqa.settings import Settings
 from copqa.store import Store
 from ingest.chunking import Chunker
+from ingest.forgetting import finish_forgetting
 from ingest.pipeline import IngestPipeline
 from ingest.registry import all_loaders
 from ingest.sources import SourceFinder
@@ -18,7 +19,7 @@ def build_pipeline(settings: Settings, store: Store, embedder: Embedder) -> Inge
         settings.ingest.chunk_overlap,
         settings.ingest.max_post_chars,
     )
-    return IngestPipeline(
+    pipeline = IngestPipeline(
         store,
         embedder,
         chunker,
@@ -28,3 +29,6 @@ def build_pipeline(settings: Settings, store: Store, embedder: Embedder) -> Inge
         # What ingestion makes of the same files depends on these settings too.
         settings_fingerprint=settings.ingest.model_dump_json() + settings.sources.model_dump_json(),
     )
+    # Every change of the store, through this pipeline or not, first finishes pending forgets.
+    store.finish_pending_with(lambda: finish_forgetting(store, pipeline))
+    return pipeline

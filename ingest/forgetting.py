@@ -1,14 +1,23 @@
-"""The right to be forgotten: a member's posts leave the store, and stay out of it.
+"""The right to be forgotten: a member's posts, uploads and mentions leave the store for good.
 
-Forgotten authors are recorded in the catalog first, so the pipeline drops their posts
-from every later ingestion too; then each thread they wrote in is re-chunked without them.
+A request is recorded in the catalog first (`Store.request_forget`): the forgotten keys,
+which make the pipeline drop their posts from every later ingestion, and a pending request.
+Then the member's uploaded files go (the stored file, its source, chunks and vectors), each
+thread they wrote in is re-chunked without them, and every `@mention` of them in other
+members' posts becomes "a former member". Only then is the request marked finished: a run
+killed half-way is finished by the next change of the store (an ingestion, a deletion, the
+page starting), before that change does anything else.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
+import shutil
 from collections.abc import Set
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from copqa.models import Document
@@ -17,55 +26,111 @@ from copqa.store import Store
 if TYPE_CHECKING:  # the pipeline itself filters with `without_authors`
     from ingest.pipeline import IngestPipeline
 
+FORMER_MEMBER = "a former member"
+UPLOADS = "uploads"  # ingest.uploads.UPLOADS (that module imports the pipeline, which imports this)
+
 
 @dataclass(frozen=True)
 class ForgetReport:
-    posts_removed: int
-    threads_rechunked: int
-    threads_removed: int
+    posts_removed: int = 0
+    threads_rechunked: int = 0
+    threads_removed: int = 0
+    uploads_removed: int = 0
+    mentions_replaced: int = 0  # posts of other members that mentioned them
+
+    def __add__(self, other: ForgetReport) -> ForgetReport:
+        return ForgetReport(
+            *(
+                a + b
+                for a, b in zip(dataclasses.astuple(self), dataclasses.astuple(other), strict=True)
+            )
+        )
 
 
 def without_authors(document: Document, forgotten: Set[str]) -> Document | None:
     """The thread minus the posts of forgotten authors (by id or name); None if none is left.
 
-    When the opening post goes, so do the title and author taken from it.
+    When the opening post goes, so do the title and author taken from it. Mentions of them
+    (`@name`, `<@id>`) in the posts that stay read "a former member".
     """
     if not forgotten or not document.posts:
         return document
     kept = tuple(
         p for p in document.posts if p.author_id not in forgotten and p.author_name not in forgotten
     )
-    if len(kept) == len(document.posts):
-        return document
     if not kept:
         return None
+    mention = _mention(frozenset(forgotten))
+    scrubbed = tuple(
+        dataclasses.replace(p, text=mention.sub(FORMER_MEMBER, p.text))
+        if mention.search(p.text)
+        else p
+        for p in kept
+    )
+    if len(kept) == len(document.posts) and scrubbed == document.posts:
+        return document
     if kept[0] is document.posts[0]:
-        return dataclasses.replace(document, posts=kept)
+        title = mention.sub(FORMER_MEMBER, document.title)
+        return dataclasses.replace(document, posts=scrubbed, title=title)
     place = document.channel or document.kind
-    return dataclasses.replace(document, posts=kept, author="", title=f"Thread in {place}")
+    return dataclasses.replace(document, posts=scrubbed, author="", title=f"Thread in {place}")
+
+
+@lru_cache(maxsize=16)
+def _mention(keys: frozenset[str]) -> re.Pattern[str]:
+    """`@Jane Doe`, `@jane`, `<@U123>`: any key after an @, as a whole word, in any case."""
+    names = "|".join(re.escape(k) for k in sorted(keys, key=len, reverse=True) if k.strip())
+    return re.compile(rf"<?@(?:{names})(?!\w)>?" if names else "(?!)", re.IGNORECASE)
 
 
 def forget_member(store: Store, pipeline: IngestPipeline, keys: Set[str]) -> ForgetReport:
-    """Remove every post written under these author ids or names, and remember them.
+    """Forget every post, upload and mention under these author ids, names or account names.
 
-    Killed half-way, it leaves the member's remaining threads as they were; running it
-    again finishes them (the store's `changing` drops what the killed run left behind).
+    Returns what was removed, with what any earlier request killed half-way had left.
     """
-    with store.changing():
-        return _forget(store, pipeline, keys)
+    store.request_forget(sorted(keys))
+    with store.changing(finish_pending=False):
+        return finish_forgetting(store, pipeline)
 
 
-def _forget(store: Store, pipeline: IngestPipeline, keys: Set[str]) -> ForgetReport:
-    with store.catalog.transaction():
-        store.catalog.forget(keys)
-    removed_posts = rechunked = removed_threads = 0
-    for document_id in store.catalog.documents_by_authors(keys):
+def finish_forgetting(store: Store, pipeline: IngestPipeline) -> ForgetReport:
+    """Carry out every pending forget request, oldest first; run inside `store.changing`."""
+    report = ForgetReport()
+    for request in store.forget_requests.pending():
+        report += _uploads(store, request.keys) + _threads(store, pipeline, request.keys)
+        store.forget_requests.finish(request.id)
+    return report
+
+
+def _uploads(store: Store, keys: frozenset[str]) -> ForgetReport:
+    """The files they uploaded: stored file first, then the source (a retry finds it still)."""
+    uploads = store.home.resolve() / UPLOADS
+    removed = 0
+    for source in store.catalog.sources():
+        if source.uploader not in keys:
+            continue
+        located = Path(source.locator).resolve()
+        if uploads in located.parents:
+            shutil.rmtree(uploads / located.relative_to(uploads).parts[0], ignore_errors=True)
+        store.delete_source(source.id)
+        removed += 1
+    return ForgetReport(uploads_removed=removed)
+
+
+def _threads(store: Store, pipeline: IngestPipeline, keys: frozenset[str]) -> ForgetReport:
+    removed_posts = rechunked = removed_threads = mentions = 0
+    written = set(store.catalog.documents_by_authors(keys))
+    for document_id in sorted(written | set(store.catalog.documents_mentioning(keys))):
         stored = store.catalog.document(document_id)
         if stored is None:
             continue
         source_id, document = stored
         remaining = without_authors(document, keys)
-        removed_posts += len(document.posts) - (len(remaining.posts) if remaining else 0)
+        if remaining is document:
+            continue  # `@keyword` matched text that names no one forgotten
+        kept = remaining.posts if remaining else ()
+        removed_posts += len(document.posts) - len(kept)
+        mentions += sum(1 for p in kept if p not in document.posts)
         if remaining is None:
             store.delete_documents([document_id])
             removed_threads += 1
@@ -74,4 +139,4 @@ def _forget(store: Store, pipeline: IngestPipeline, keys: Set[str]) -> ForgetRep
         if source is not None:
             pipeline.write([(source, remaining)])
             rechunked += 1
-    return ForgetReport(removed_posts, rechunked, removed_threads)
+    return ForgetReport(removed_posts, rechunked, removed_threads, 0, mentions)

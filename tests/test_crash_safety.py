@@ -266,3 +266,30 @@ def test_killed_deletion_converges(tmp_path: Path, export: Path, ingested: Refer
     deleted = reference_run(shutil.copytree(ingested.home, tmp_path / "reference/home"), args)
     assert deleted.state.rows["documents"] == [] and deleted.state.vectors == {}
     converges(shutil.copytree(ingested.home, tmp_path / "home"), args, deleted, documents)
+
+
+def test_a_killed_forget_never_run_again_is_finished_by_a_plain_ingest(
+    tmp_path: Path, export: Path, ingested: Reference
+) -> None:
+    """Killed mid-way and never re-run, the forget is finished by the next ingestion, of an
+    export that did not change (so it reads nothing of it again)."""
+    args = ["members", "forget", MEMBER]
+    forgot = reference_run(shutil.copytree(ingested.home, tmp_path / "reference/home"), args)
+    home = shutil.copytree(ingested.home, tmp_path / "home")
+    before = member_posts(home)
+    process = start(home, args, tmp_path / "killed.log")
+    assert change_began(process, home) is not None
+    deadline = time.monotonic() + 300
+    while process.poll() is None and member_posts(home) > before * 0.8:
+        assert time.monotonic() < deadline, "the forget removed nothing within 300 s"
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    left = member_posts(home)
+    print(f"\nkilled with {left} of the member's {before} posts left")
+    assert 0 < left < before, "the kill did not land mid-way"
+    ingest = run_copqa(home, "ingest", str(export), "--json", env=SMALL_BATCHES)
+    assert ingest.returncode == 0, ingest.stderr[-2000:]
+    assert json.loads(ingest.stdout)["added"] == 0
+    assert member_posts(home) == 0
+    assert_same_store(snapshot(home), forgot.state)

@@ -29,6 +29,7 @@ class Community:
     def open(cls, settings: Settings, assistant: Assistant) -> Community:
         store = assistant.store
         pipeline = build_pipeline(settings, store, assistant.embedder)
+        store.settle()  # a forget a killed run left is finished before the page serves
         return cls(
             settings,
             assistant,

@@ -54,9 +54,9 @@ def build_page(community: Community) -> gr.Blocks:
 
         tabs = [upload_tab, library_tab, maintainers_tab]
 
-        def enter(who: str, secret: str) -> tuple[Any, ...]:
+        def enter(who: str, secret: str, request: gr.Request) -> tuple[Any, ...]:
             try:
-                found = community.accounts.verify(who.strip(), secret)
+                found = community.accounts.verify(who.strip(), secret, _client_host(request))
             except TooManyAttemptsError as exc:
                 raise gr.Error(str(exc), title="Sign-in paused") from exc
             if found is None:
@@ -81,6 +81,13 @@ def build_page(community: Community) -> gr.Blocks:
             _if_member(listing), library_inputs, library_outputs, api_visibility="private"
         )
     return page
+
+
+def _client_host(request: gr.Request | None) -> str:
+    """Who is signing in, for the sign-in limits: the connection's host (behind a proxy,
+    every visitor shares the proxy's)."""
+    client = getattr(request, "client", None)
+    return str(getattr(client, "host", "") or "")
 
 
 def _status(who: Account) -> str:

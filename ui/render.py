@@ -32,11 +32,13 @@ CSS = """
 
 
 def answer_markdown(answer: Answer) -> str:
-    """The answer as the chat shows it: member text escaped, unsupported sentences marked."""
+    """The answer as the chat shows it: member text escaped, what the check refused counted.
+
+    A refused sentence is never shown, not even struck through: it may be an injection's.
+    """
     text = markdown_text(answer.answer)
     if answer.unsupported:
-        dropped = "\n".join(f"- ~~{markdown_text(s)}~~" for s in answer.unsupported)
-        text += f"\n\n*Left out, as no cited source supports them:*\n{dropped}"
+        text += f"\n\n*{_left_out(answer)}*"
     if answer.answered:
         text += f"\n\n<sub>confidence {answer.confidence:.0%}</sub>"
     return text
@@ -48,12 +50,15 @@ def sources_html(answer: Answer) -> str:
         return _abstention(answer)
     parts = ["<h4>Sources</h4>", *(citation_card(c) for c in answer.citations)]
     if answer.unsupported:
-        items = "".join(
-            f'<li class="copqa-unsupported">{html.escape(s)}</li>' for s in answer.unsupported
-        )
-        parts.append(f"<p>Not supported by any source, so left out:</p><ul>{items}</ul>")
+        parts.append(f'<p class="copqa-unsupported">{_left_out(answer)}</p>')
     parts.append(experts_html(answer.experts))
     return "".join(parts)
+
+
+def _left_out(answer: Answer) -> str:
+    n = len(answer.unsupported)
+    sentences = "sentence" if n == 1 else "sentences"
+    return f"{n} {sentences} of the LLM's reply left out: no cited source supports them."
 
 
 def citation_card(citation: Citation) -> str:
