@@ -432,4 +432,5 @@ def chunk_from_row(chunk_id: str, text: str, metadata: dict[str, str | int]) -> 
         channel=text_of("channel"),
         heading=text_of("heading"),
         post_ids=tuple(post_ids.split(",")) if post_ids else (),
+        uploader=text_of("uploader"),
     )

@@ -123,6 +123,15 @@ class Chunk:
     heading: str = ""
     post_ids: tuple[str, ...] = ()
     posts: tuple[PostRef, ...] = ()  # filled when read back for an answer; not stored twice
+    uploader: str = ""  # the member who uploaded the file through the page (or `--uploader`)
+
+    @property
+    def credited(self) -> str:
+        """Who a document's words are credited to: its uploader, when a member uploaded it.
+
+        An uploaded file's own `author:` is only what the file claims; anyone can write it.
+        """
+        return self.uploader or self.author
 
     @property
     def place(self) -> str:
@@ -146,6 +155,7 @@ class Chunk:
             "channel": self.channel,
             "heading": self.heading,
             "post_ids": ",".join(self.post_ids),
+            "uploader": self.uploader,
         }
         return {k: v for k, v in values.items() if v not in (None, "")}
 
