@@ -164,7 +164,9 @@ def _upload_event(url: str, client: Client, kept: str, name: str) -> str:
     raise AssertionError("the upload never completed")
 
 
-def test_a_deleted_or_refused_upload_is_no_longer_served(app_url: str, tmp_path: Path) -> None:
+def test_a_deleted_or_refused_upload_is_no_longer_served(
+    app_url: str, app_home: Path, tmp_path: Path
+) -> None:
     note = tmp_path / f"vice-{uuid.uuid4().hex[:8]}.md"
     note.write_text(
         "# Spare vice\n\nThe spare engineer's vice is kept under the metal bench, wrapped "
@@ -177,12 +179,15 @@ def test_a_deleted_or_refused_upload_is_no_longer_served(app_url: str, tmp_path:
     assert "**Added**" in _upload_event(app_url, member, kept, note.name)
     _delete_as(member, note.name)
     assert _served(app_url, kept) != 200
+    assert not list((app_home / "page-cache").rglob(note.name))  # no other copy either
+    assert not list((app_home / "uploads").rglob(note.name))
 
     fake = tmp_path / "minutes.pdf"
     fake.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
     refused = _raw_upload(app_url, fake)
     assert "Refused" in _upload_event(app_url, member, refused, fake.name)
     assert _served(app_url, refused) != 200
+    assert not list((app_home / "page-cache").rglob(fake.name))
 
 
 def test_the_page_keeps_its_cache_under_its_home_and_drops_unclaimed_files(
