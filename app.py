@@ -14,12 +14,18 @@ from copqa.offline import enforce_offline
 
 enforce_offline()
 
-from copqa.assistant import Assistant  # noqa: E402  (after the offline variables)
-from copqa.settings import Settings  # noqa: E402
+from copqa.settings import Settings  # noqa: E402  (after the offline variables)
+from ui.page_cache import own_page_cache  # noqa: E402
+
+# Before Gradio is imported: it reads its cache folder once, on import.
+os.environ["GRADIO_TEMP_DIR"] = str(own_page_cache(Settings().home))
+
+from copqa.assistant import Assistant  # noqa: E402
 from ingest.factory import build_pipeline  # noqa: E402
 from ui.community import Community  # noqa: E402
 from ui.page import build_page  # noqa: E402
 from ui.render import CSS  # noqa: E402
+from ui.server_errors import EXCEPTION_HANDLERS  # noqa: E402
 
 SAMPLE = Path(__file__).resolve().parent / "sample"
 
@@ -46,6 +52,9 @@ def main() -> None:
         max_file_size=f"{settings.app.max_upload_mb:g}mb",
         footer_links=["gradio"],
         css=CSS,
+        # Gradio's traffic dashboard is open to anyone and prints its key into the log.
+        enable_monitoring=False,
+        app_kwargs={"exception_handlers": EXCEPTION_HANDLERS},
     )
 
 

@@ -13,6 +13,7 @@ from copqa.answering import (
 )
 from copqa.confidence import Calibration, Signals
 from copqa.embedding import Embedder
+from copqa.errors import QuestionTooLongError
 from copqa.experts import ExpertFinder
 from copqa.models import Answer, ScoredChunk
 from copqa.retrieval import (
@@ -23,7 +24,7 @@ from copqa.retrieval import (
     Retriever,
     SearchFilter,
 )
-from copqa.settings import Settings
+from copqa.settings import AnswerSettings, Settings
 from copqa.small_talk import without_small_talk
 from copqa.store import Store
 from copqa.tuning import calibration_path
@@ -125,6 +126,7 @@ class Assistant:
     def _retrieve(
         self, question: str, k: int | None, history: Sequence[str], where: SearchFilter
     ) -> list[ScoredChunk]:
+        check_question(question, history, self.settings.answer)
         depth = self.settings.retrieval.top_k if k is None else k
         if depth <= 0:
             return []
@@ -146,6 +148,35 @@ class Assistant:
 def quoted_by(answer: Answer) -> set[str]:
     """The members whose words the answer quotes."""
     return {q.author for c in answer.citations for q in c.quotes if q.author}
+
+
+def check_question(
+    question: str, history: Sequence[str], limits: AnswerSettings, history_chars: int = 0
+) -> None:
+    """Refuse what is too big to answer, before it costs a search or a line in the log.
+
+    `history_chars` is the size of the whole conversation a client sent back, answers
+    included, when there is more of it than `history`'s questions.
+
+    Raises:
+        QuestionTooLongError: The question, or the conversation sent with it, is too long.
+    """
+    if len(question) > limits.max_question_chars:
+        raise QuestionTooLongError(
+            f"the question is {len(question):,} characters long; the limit is "
+            f"{limits.max_question_chars:,}: ask it in fewer words"
+        )
+    if len(history) > limits.max_history_turns:
+        raise QuestionTooLongError(
+            f"the conversation has {len(history)} earlier questions; the limit is "
+            f"{limits.max_history_turns}: clear the chat and ask again"
+        )
+    sent = max(history_chars, sum(len(q) for q in history))
+    if sent > limits.max_history_chars:
+        raise QuestionTooLongError(
+            f"the conversation sent with the question is {sent:,} characters long; the limit "
+            f"is {limits.max_history_chars:,}: clear the chat and ask again"
+        )
 
 
 def retrieval_query(question: str, history: Sequence[str]) -> str:

@@ -6,6 +6,7 @@ are derived from what is here and can be rebuilt from it. Only `copqa.store` use
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -225,8 +226,19 @@ class Catalog:
 
     # --- reading --------------------------------------------------------------------
     def chunks_by_id(self, ids: Iterable[str]) -> dict[str, Chunk]:
+        """The stored chunks among `ids`, each with its source's uploader.
+
+        The source's row is the record of who uploaded it, so chunks written before the
+        uploader was kept on each chunk are credited to their uploader too.
+        """
         rows = self._rows_with_ids("SELECT id, text, metadata FROM chunks", ids)
-        return {cid: chunk_from_row(cid, text, json.loads(meta)) for cid, text, meta in rows}
+        chunks = {cid: chunk_from_row(cid, text, json.loads(meta)) for cid, text, meta in rows}
+        sources = {c.source_id for c in chunks.values()}
+        uploaders = dict(self._rows_with_ids("SELECT id, uploader FROM sources", sources))
+        return {
+            cid: dataclasses.replace(c, uploader=uploaders.get(c.source_id) or c.uploader)
+            for cid, c in chunks.items()
+        }
 
     def post_refs(self, ids: Iterable[str]) -> dict[str, PostRef]:
         rows = self._rows_with_ids(
@@ -444,4 +456,6 @@ def chunk_from_row(chunk_id: str, text: str, metadata: dict[str, str | int]) -> 
         heading=text_of("heading"),
         post_ids=tuple(post_ids.split(",")) if post_ids else (),
         context=text_of("context"),
+        asker=text_of("asker"),
+        uploader=text_of("uploader"),
     )

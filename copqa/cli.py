@@ -15,7 +15,7 @@ from copqa.offline import enforce_offline
 
 enforce_offline()
 
-from copqa.assistant import Assistant  # noqa: E402  (after the offline variables)
+from copqa.assistant import Assistant, check_question  # noqa: E402  (after the offline variables)
 from copqa.errors import CopqaError  # noqa: E402
 from copqa.maintenance_cli import add_maintenance_parsers, open_store  # noqa: E402
 from copqa.models import Answer, Chunk, Citation, ScoredChunk, iso_day  # noqa: E402
@@ -184,6 +184,8 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    if args.question != "-":  # refused before the model is loaded
+        check_question(args.question, (), settings.answer)
     assistant = Assistant.from_settings(settings)
     where = SearchFilter(
         kinds=tuple(args.kind),
@@ -429,6 +431,7 @@ def _passage_json(chunk: Chunk, score: float) -> dict[str, object]:
         "score": round(score, 4),
         "title": chunk.title,
         "author": chunk.author,
+        "uploader": chunk.uploader,
         "url": chunk.url,
         "path": chunk.path,
         "page": chunk.page,
@@ -466,7 +469,8 @@ def _source_line(passage: ScoredChunk) -> str:
     where = chunk.url or chunk.path
     if chunk.page is not None:
         where += f" p. {chunk.page}"
-    parts = [chunk.title, chunk.author, chunk.channel, iso_day(chunk.created_at), where]
+    byline = f"uploaded by {chunk.uploader}" if chunk.uploader else chunk.author
+    parts = [chunk.title, byline, chunk.channel, iso_day(chunk.created_at), where]
     return " · ".join(p for p in parts if p) + f"  (score {passage.score:.2f})"
 
 

@@ -7,6 +7,7 @@ CopqaError
 ├── LLMUnavailableError    the configured LLM did not answer
 ├── UnreadableSourceError  a path given to ingest cannot be read at all
 ├── TooManyAttemptsError   too many failed sign-ins for one name lately; wait, then retry
+├── QuestionTooLongError   a question (or the conversation sent with it) is over the limits
 └── AccessDeniedError      the signed-in account's role does not allow this
 """
 
@@ -36,6 +37,10 @@ class UnreadableSourceError(CopqaError):
 
 
 class TooManyAttemptsError(CopqaError):
+    pass
+
+
+class QuestionTooLongError(CopqaError):
     pass
 
 

@@ -44,11 +44,12 @@ class ExpertFinder:
             relevance = max(passage.score, 0.0) / (1 + RANK_DECAY * rank)
             chunk = passage.chunk
             place = chunk.channel or chunk.title
-            if not chunk.posts and chunk.author:
-                self._credit(evidence, chunk.author, relevance * DOCUMENT_AUTHOR_WEIGHT,
+            # An upload's front matter names whoever the uploader typed: the uploader is credited.
+            if not chunk.posts and chunk.credited:
+                self._credit(evidence, chunk.credited, relevance * DOCUMENT_AUTHOR_WEIGHT,
                              chunk.document_id, place, chunk.created_at)  # fmt: skip
             # The asker's later posts ("thanks, that worked!") are still the asker's.
-            asker = next((p.author_name for p in chunk.posts if p.opener), None)
+            asker = chunk.asker or next((p.author_name for p in chunk.posts if p.opener), None)
             for post in chunk.posts:
                 if post.is_bot or not post.author_name:
                     continue

@@ -125,7 +125,17 @@ class Chunk:
     # A reply window's thread question (its opening post, shortened): what the model and the
     # keyword index read before the replies, so an answer is found by the question it answers.
     context: str = ""
+    asker: str = ""  # who opened the thread: in a reply window, their posts are not answers
     posts: tuple[PostRef, ...] = ()  # filled when read back for an answer; not stored twice
+    uploader: str = ""  # the member who uploaded the file through the page (or `--uploader`)
+
+    @property
+    def credited(self) -> str:
+        """Who a document's words are credited to: its uploader, when a member uploaded it.
+
+        An uploaded file's own `author:` is only what the file claims; anyone can write it.
+        """
+        return self.uploader or self.author
 
     @property
     def place(self) -> str:
@@ -150,6 +160,8 @@ class Chunk:
             "heading": self.heading,
             "post_ids": ",".join(self.post_ids),
             "context": self.context,
+            "asker": self.asker,
+            "uploader": self.uploader,
         }
         return {k: v for k, v in values.items() if v not in (None, "")}
 

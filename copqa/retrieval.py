@@ -109,8 +109,9 @@ class HybridRetriever:
 
     The fused list keeps at most `per_document` chunks of one thread or file, so one long
     discussion cannot crowd out the rest, and of two near-identical passages keeps the
-    newer one. Scores are cosine similarities to the question (comparable across
-    questions, which abstention needs); the order is the fused one.
+    newer one, except that a member's upload never displaces another's source (`_displaces`).
+    Scores are cosine similarities to the question (comparable across questions, which
+    abstention needs); the order is the fused one.
     """
 
     def __init__(
@@ -208,6 +209,7 @@ class HybridRetriever:
 
 
 def _diverse(candidates: Sequence[Chunk], k: int, per_document: int) -> list[Chunk]:
+    candidates = _without_shadowed_uploads(candidates)
     chosen: list[Chunk] = []
     per_doc: dict[str, int] = {}
     for chunk in candidates:
@@ -215,7 +217,7 @@ def _diverse(candidates: Sequence[Chunk], k: int, per_document: int) -> list[Chu
             continue
         twin = next((c for c in chosen if _near_duplicate(c, chunk)), None)
         if twin is not None:
-            if (chunk.created_at or 0) > (twin.created_at or 0):  # the newer of two copies wins
+            if _displaces(chunk, twin):
                 chosen[chosen.index(twin)] = chunk
                 per_doc[twin.document_id] -= 1
                 per_doc[chunk.document_id] = per_doc.get(chunk.document_id, 0) + 1
@@ -227,6 +229,30 @@ def _diverse(candidates: Sequence[Chunk], k: int, per_document: int) -> list[Chu
     return chosen
 
 
+def _without_shadowed_uploads(candidates: Sequence[Chunk]) -> list[Chunk]:
+    """The candidates less every upload that copies one of the community's candidates.
+
+    Checked over all candidates, not only the chosen ones: a copy must not take the
+    place of an original that `per_document` keeps out of the list.
+    """
+    community = [c for c in candidates if not c.uploader]
+    return [
+        c for c in candidates if not c.uploader or not any(_near_duplicate(o, c) for o in community)
+    ]
+
+
+def _displaces(copy: Chunk, kept: Chunk) -> bool:
+    """Whether `copy` replaces its near-duplicate `kept`: the newer wins, within one voice.
+
+    A member's upload never displaces another person's words or the community's own
+    sources (ingested by the maintainers, without an uploader): an edited copy of an
+    official guide must not stand in for it. The community's source displaces an upload.
+    """
+    if copy.uploader != kept.uploader:
+        return not copy.uploader if kept.uploader else False
+    return (copy.created_at or 0) > (kept.created_at or 0)
+
+
 _WORD = re.compile(r"\w+")
 
 
@@ -235,9 +261,18 @@ def _words(chunk: Chunk) -> set[str]:
     return {word for line in lines for word in _WORD.findall(line)}
 
 
+SAME_WORDS = 0.85  # Jaccard of two passages' words: a cross-post, a re-uploaded file
+EDITED_COPY = 0.7  # between an upload and another's source: a copy with a sentence changed
+
+
 def _near_duplicate(a: Chunk, b: Chunk) -> bool:
-    """The same words, whoever posted them when (a cross-post, a re-uploaded file)."""
+    """The same words, whoever posted them when; from different uploaders, most of them.
+
+    A member's edited copy of a guide changes a sentence or two: in a short passage that
+    is well under `SAME_WORDS` (a one-sentence edit of a 40-word passage measured 0.83).
+    """
     words_a, words_b = _words(a), _words(b)
     if not words_a or not words_b:
         return False
-    return len(words_a & words_b) / len(words_a | words_b) >= 0.85
+    enough = SAME_WORDS if a.uploader == b.uploader else EDITED_COPY
+    return len(words_a & words_b) / len(words_a | words_b) >= enough

@@ -108,11 +108,12 @@ class Sentence:
 def passage_sentences(chunk: Chunk, min_words: int = 4) -> list[Sentence]:
     """A passage's sentences, each post's header removed but its author kept."""
     found: list[Sentence] = []
-    author = chunk.author
+    author = chunk.credited
     posts_seen = 0
     opens_thread = bool(chunk.thread_id) and chunk.id.endswith(":0")
     for line in _unwrapped_lines(chunk.text):
-        header = POST_HEADER.match(line)
+        # Post headers are the chunker's, in threads only: in a file they are the file's words.
+        header = POST_HEADER.match(line) if chunk.thread_id else None
         if header:
             author = header.group("author")
             line = line[header.end() :]

@@ -150,6 +150,19 @@ class AnswerSettings(BaseModel):
     max_sentences: int = Field(
         default=3, ge=1, description="Sentences the extractive answer quotes at most."
     )
+    max_question_chars: int = Field(
+        default=4000,
+        ge=1,
+        description="Longer questions are refused before retrieval and before they are logged.",
+    )
+    max_history_turns: int = Field(
+        default=50, ge=0, description="Earlier questions a conversation may send with a new one."
+    )
+    max_history_chars: int = Field(
+        default=200_000,
+        ge=0,
+        description="Characters of conversation (questions and answers) a request may send back.",
+    )
 
 
 class LLMSettings(BaseModel):
@@ -171,6 +184,14 @@ class LLMSettings(BaseModel):
 class AppSettings(BaseModel):
     allow_anonymous: bool = Field(default=True, description="Newcomers may ask without signing in.")
     max_upload_mb: float = Field(default=20.0, gt=0, description="Larger uploads are refused.")
+    cache_seconds: int = Field(
+        default=600,
+        ge=1,
+        description=(
+            "Files the page's server holds (sent but never handed to an upload, or handed "
+            "out) are deleted after this long; an upload's are deleted once it is handled."
+        ),
+    )
     ask_concurrency: int = Field(
         default=4, ge=1, description="Questions answered at once; more wait in the queue."
     )

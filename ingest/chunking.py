@@ -143,6 +143,7 @@ class Chunker:
             channel=document.channel,
             post_ids=post_ids,
             context=context,
+            asker=document.posts[0].author_name,
         )
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from copqa.catalog import SourceRecord
 from copqa.embedding import Embedder
-from copqa.models import Document, LoadFailure, stable_id
+from copqa.models import Chunk, Document, LoadFailure, stable_id
 from copqa.store import PreparedDocument, Store, embedding_text
 from ingest.chunking import Chunker
 from ingest.forgetting import without_authors
@@ -231,7 +231,10 @@ class IngestPipeline:
 
     def prepare(self, documents: Sequence[tuple[SourceRecord, Document]]) -> list[PreparedDocument]:
         """Chunk and embed documents, all their chunks in one call to the model."""
-        chunked = [(source, doc, self._chunker.chunk(doc, source.id)) for source, doc in documents]
+        chunked = [
+            (source, doc, _uploaded_by(self._chunker.chunk(doc, source.id), source.uploader))
+            for source, doc in documents
+        ]
         texts = [embedding_text(c) for _, _, chunks in chunked for c in chunks]
         vectors = self._embedder.embed(texts)
         prepared, offset = [], 0
@@ -339,6 +342,13 @@ def _guarded(found: FoundSource) -> Iterator[Document | LoadFailure]:
     except Exception as exc:  # the batch boundary: reported, never silent
         reason = f"{type(exc).__name__}: {exc}"[:300]
         yield LoadFailure(str(found.path), f"the {found.loader.kind} loader failed ({reason})")
+
+
+def _uploaded_by(chunks: list[Chunk], uploader: str) -> list[Chunk]:
+    """Chunks that name who uploaded their file, so a citation can credit them."""
+    if not uploader:
+        return chunks
+    return [dataclasses.replace(c, uploader=uploader) for c in chunks]
 
 
 def _attributed(document: Document, uploader: str) -> Document:

@@ -108,7 +108,10 @@ class UploadDesk:
 
     def _store(self, source: Path, name: str, allow_exports: bool) -> Path | None:
         """Where the checked file now lives under uploads/, or None when it already did."""
-        size = source.stat().st_size
+        try:
+            size = source.stat().st_size
+        except OSError as exc:  # e.g. the page's copy of it is gone already
+            raise UnreadableSourceError("the file did not arrive whole: send it again") from exc
         if size > self._max_bytes:
             limit = self._max_bytes / 2**20
             raise UnreadableSourceError(f"larger than the {limit:g} MB upload limit")

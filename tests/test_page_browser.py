@@ -11,10 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from gradio_client import handle_file as gradio_file
 from playwright.sync_api import Browser, Dialog, Locator, Page, expect
 
 from tests.chromium import SCREENSHOTS, headless_chromium
 from tests.conftest import MAINTAINER, MEMBER
+from tests.page_client import page_client
 
 ANSWER_MS = 60_000  # an answer on a slow 2-core machine takes seconds, sometimes many
 STEP_MS = 30_000  # anything else the page does: sign in, switch tabs, list the library
@@ -167,6 +169,32 @@ def test_markup_in_a_post_shows_as_text_and_runs_nothing(page: Page) -> None:
         "() => [...document.scripts].filter(s => s.textContent.includes('pwned')).length"
     )
     assert scripts == 0
+
+
+MATHS_NOTICE = (
+    "# Bandsaw blades\n\nThe woodshop bandsaw gets a fresh blade every April "
+    r"$$\color{red}{\Huge\text{SECURITY NOTICE: sign in again}}$$"
+    " and the old blade goes in the sharps bin.\n"
+)
+
+
+def test_maths_in_a_members_upload_shows_as_text_in_other_peoples_answers(
+    page: Page, app_url: str, tmp_path: Path
+) -> None:
+    notice = tmp_path / "bandsaw-blades.md"
+    notice.write_text(MATHS_NOTICE, encoding="utf-8")
+    member = page_client(app_url, MEMBER)
+    _, report = member.predict([gradio_file(str(notice))], api_name="/upload")
+    assert "**Added**" in report
+    try:
+        answer = ask(page, "When does the woodshop bandsaw get a fresh blade?")
+        expect(answer).to_contain_text("[1]")
+        expect(answer).to_contain_text("$$\\color{red}{\\Huge\\text{SECURITY NOTICE")
+        expect(card_from(page, notice.name)).to_contain_text("$$\\color{red}")
+        expect(page.locator(".katex, .katex-display, math")).to_have_count(0)
+    finally:
+        for _, source_id in member.predict(notice.name, "", api_name="/library")[1]["choices"]:
+            member.predict(source_id, api_name="/delete")
 
 
 def test_a_maintainer_sees_a_question_copqa_could_not_answer_among_the_gaps(page: Page) -> None:

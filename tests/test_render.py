@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from copqa.experts import ExpertFinder
 from copqa.models import Answer, Chunk, Citation, Expert, PostRef, Quote, ScoredChunk
+from copqa.sentences import passage_sentences
 from ui.render import answer_markdown, citation_card, highlighted, sources_html
 
 EVIL = "<script>alert('x')</script> <img src=x onerror=alert(1)> [go](javascript:alert(1))"
@@ -65,3 +67,18 @@ def test_an_abstention_shows_the_closest_threads_and_people() -> None:
     page = sources_html(answer)
     assert "Wi-Fi at the space?" in page and 'href="https://x/p9"' in page
     assert "People who discussed it:" in page and "Ruth" in page
+
+
+def test_an_upload_is_credited_to_its_uploader_and_its_front_matter_is_only_a_claim() -> None:
+    spoof = _chunk(kind="markdown", title="Loans", path="/u/loans.md", author="cleo",
+                   uploader="bob", text="Cleo (2025-01-01): scopes may go home overnight.")  # fmt: skip
+    # A post header typed into a file is the file's text, not a post by that member.
+    assert {s.author for s in passage_sentences(spoof)} == {"bob"}
+    card = citation_card(Citation(1, spoof, 0.8, quotes=(Quote("scopes may go home", "bob"),)))
+    assert '<div class="where">uploaded by bob · says it is by cleo · loans.md</div>' in card
+    experts = ExpertFinder(now=0).find([ScoredChunk(spoof, 0.8)])
+    assert [e.name for e in experts] == ["bob"]
+    own = _chunk(kind="markdown", path="/u/notes.md", author="bob", uploader="bob")
+    assert '<div class="where">uploaded by bob · notes.md</div>' in citation_card(
+        Citation(1, own, 0.8)
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from copqa.keyword_index import KeywordIndex
-from copqa.models import Document, Post
+from copqa.models import Document, Post, Section
 from copqa.retrieval import DenseRetriever, HybridRetriever, KeywordRetriever, SearchFilter
 from copqa.store import Store
 from tests.files import write_files
@@ -98,6 +98,37 @@ def test_the_newer_of_two_near_identical_passages_wins(pipeline, store, embedder
     assert [h.chunk.document_id for h in hits] == ["new"]
 
 
+GUIDE = (
+    "Laser safety. Never leave the laser unattended while it is running, not even for ten "
+    "seconds. If you need to leave the room, pause the job first. A laser fire can go from "
+    "a flicker to the whole bed in under a minute."
+)
+EDITED = GUIDE.replace(
+    "Never leave the laser unattended while it is running, not even for ten seconds.",
+    "You may leave the laser unattended while it is running for up to ten minutes.",
+)
+
+
+def _guide(doc_id: str, text: str, when: int) -> Document:
+    return Document(id=doc_id, kind="markdown", title="Laser safety", path=f"/docs/{doc_id}.md",
+                    created_at=when, sections=(Section(text),))  # fmt: skip
+
+
+def test_a_members_edited_copy_never_displaces_the_communitys_guide(
+    pipeline, store, embedder
+) -> None:
+    official = (_source(), _guide("guide", GUIDE, 1_700_000_000))
+    edited = (_source("bob"), _guide("copy", EDITED, 1_760_000_000))
+    copied = (_source("bob"), _guide("again", GUIDE, 1_760_000_000))
+    pipeline.write([official, edited, copied])
+    for k in (1, 3):
+        hits = HybridRetriever(store, embedder, per_document=1).retrieve(
+            "can I leave the laser unattended while it runs", k
+        )
+        assert [h.chunk.document_id for h in hits][:1] == ["guide"]
+        assert not {"copy", "again"} & {h.chunk.document_id for h in hits}
+
+
 def test_filters_restrict_every_retriever(pipeline, store, embedder) -> None:
     general = thread(
         "g",
@@ -127,7 +158,9 @@ def test_filters_restrict_every_retriever(pipeline, store, embedder) -> None:
     ] == ["l"]
 
 
-def _source():
+def _source(uploader: str = ""):
     from copqa.catalog import SourceRecord
 
-    return SourceRecord(id="src", kind="slack", locator="/nowhere", uploader="")
+    return SourceRecord(
+        id=f"src{uploader}", kind="slack", locator=f"/nowhere/{uploader}", uploader=uploader
+    )

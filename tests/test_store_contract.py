@@ -197,6 +197,27 @@ def test_a_changed_file_replaces_its_chunks(community: Community, tmp_path: Path
     assert_consistent(store)
 
 
+def test_an_upload_is_read_back_with_its_uploader(community: Community, tmp_path: Path) -> None:
+    store = community.store
+    spoof = "---\nauthor: cleo\n---\n" + KILN
+    folder = write_files(tmp_path / "uploads", {"kiln.md": spoof})
+    assert community.pipeline.ingest([folder], uploader="bob").added == 1
+
+    def kiln() -> list[tuple[str, str]]:
+        chunks = store.catalog.chunks_by_id(store.catalog.all_chunk_ids()).values()
+        return [(c.author, c.uploader) for c in chunks if c.path.endswith("kiln.md")]
+
+    assert kiln() == [("cleo", "bob")]
+    # A store written before chunks kept their uploader: the source's row still says who.
+    with store.catalog.transaction():
+        store.database.execute(
+            "UPDATE chunks SET metadata = REPLACE(metadata, ?, ?)", (', "uploader": "bob"', "")
+        )
+    left = store.database.execute("SELECT id FROM chunks WHERE metadata LIKE ?", ("%uploader%",))
+    assert list(left) == []
+    assert kiln() == [("cleo", "bob")]
+
+
 def test_deleting_a_source_removes_everything_it_held(community: Community) -> None:
     store = community.store
     entry = next(e for e in store.catalog.library() if e.kind == "slack")

@@ -8,7 +8,10 @@ from typing import Any
 import gradio as gr
 
 from copqa.accounts import Account
+from copqa.assistant import check_question
+from copqa.errors import QuestionTooLongError
 from copqa.models import Answer
+from copqa.settings import AnswerSettings
 from ui import render
 from ui.community import Community, require
 
@@ -24,6 +27,7 @@ def build_ask_tab(community: Community, account: gr.State) -> None:
         label="Conversation",
         height=440,
         feedback_options=("Like", "Dislike"),
+        latex_delimiters=render.NO_MATHS,
         elem_id="chat",
     )
     with gr.Row():
@@ -59,6 +63,7 @@ def build_ask_tab(community: Community, account: gr.State) -> None:
             "a member (asking needs an account here)",
         )
         asked = [_text(m["content"]) for m in history if m.get("role") == "user"]
+        _refuse_oversized(message, asked, history, settings.answer)
         history = [*history, {"role": "user", "content": message},
                    {"role": "assistant", "content": SEARCHING}]  # fmt: skip
         yield history, "", "", turns
@@ -101,6 +106,16 @@ def build_ask_tab(community: Community, account: gr.State) -> None:
     ask.click(respond, ask_inputs, ask_outputs, api_visibility="private")
     chat.like(rate, [turns, account], [rated, note], api_visibility="private")
     send.click(add_comment, [comment, rated, account], [comment, note], api_visibility="private")
+
+
+def _refuse_oversized(
+    message: str, asked: list[str], history: list[dict], limits: AnswerSettings
+) -> None:
+    """A question or conversation over the limits is refused before it is searched or logged."""
+    try:
+        check_question(message, asked, limits, sum(len(_text(m.get("content"))) for m in history))
+    except QuestionTooLongError as exc:
+        raise gr.Error(str(exc), title="Too long") from exc
 
 
 def _turn(index: Any) -> int | None:

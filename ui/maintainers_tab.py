@@ -37,7 +37,7 @@ def build_maintainers_tab(community: Community, account: gr.State) -> tuple[Any,
     gr.Markdown("### Ingestion history")
     runs = gr.HTML()
     gr.Markdown("### Latest evaluation")
-    report = gr.Markdown(NO_REPORT)
+    report = gr.Markdown(NO_REPORT, latex_delimiters=render.NO_MATHS)
 
     def overview(who: Account) -> tuple[str, str, str, str]:
         maintainer_only(who)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from gradio.utils import get_upload_folder
 
 from copqa.accounts import Account
 from copqa.errors import CopqaError
@@ -13,6 +14,7 @@ from copqa.models import DISCUSSION_KINDS, DOCUMENT_KINDS
 from ingest.uploads import Upload
 from ui import render
 from ui.community import Community, member_only
+from ui.page_cache import discard
 
 ACCEPTED = [".pdf", ".md", ".markdown", ".txt", ".html", ".htm", ".zip"]
 WRITES = "store-writes"  # uploads and deletions queue one at a time
@@ -31,23 +33,27 @@ def build_upload_tab(community: Community, account: gr.State) -> Any:
         label="Documents", file_count="multiple", file_types=ACCEPTED, elem_id="upload-files"
     )
     add = gr.Button("Add to the library", variant="primary", elem_id="upload-button")
-    report = gr.Markdown(elem_id="upload-report")
+    report = gr.Markdown(elem_id="upload-report", latex_delimiters=render.NO_MATHS)
 
     def upload(
         paths: list[str] | None,
         who: Account,
         progress: gr.Progress = gr.Progress(),  # noqa: B008  (how Gradio is asked for a progress bar)
     ) -> tuple[None, str]:
-        member_only(who)
-        uploads = [Upload(Path(p), Path(p).name) for p in paths or []]
-        progress(0, desc="Checking the files")
+        try:
+            member_only(who)
+            uploads = [Upload(Path(p), Path(p).name) for p in paths or []]
+            progress(0, desc="Checking the files")
 
-        def on_file(done: int, total: int, name: str) -> None:
-            progress((done, total), desc=f"Reading {name}", unit="files")
+            def on_file(done: int, total: int, name: str) -> None:
+                progress((done, total), desc=f"Reading {name}", unit="files")
 
-        received = community.desk.receive(
-            uploads, who.name, allow_exports=who.is_maintainer, on_file=on_file
-        )
+            received = community.desk.receive(
+                uploads, who.name, allow_exports=who.is_maintainer, on_file=on_file
+            )
+        finally:
+            # Gradio's copies, accepted, refused or not allowed: the library keeps its own.
+            discard(paths or [], Path(get_upload_folder()))
         summary = render.upload_report_markdown(
             received.added, received.present, received.refused, received.chunks
         )
@@ -70,7 +76,11 @@ def build_library_tab(community: Community, account: gr.State) -> tuple[Any, Any
             scale=1,
         )
     table = gr.Dataframe(
-        headers=LIBRARY_HEADERS, interactive=False, wrap=True, elem_id="library-table"
+        headers=LIBRARY_HEADERS,
+        interactive=False,
+        wrap=True,
+        latex_delimiters=render.NO_MATHS,
+        elem_id="library-table",
     )
     with gr.Row():
         # Any value reaches `remove`, which checks who may delete it (the one gate).
@@ -82,7 +92,7 @@ def build_library_tab(community: Community, account: gr.State) -> tuple[Any, Any
             elem_id="delete-choice",
         )
         delete = gr.Button("Delete", variant="stop", scale=1, elem_id="delete-button")
-    outcome = gr.Markdown()
+    outcome = gr.Markdown(latex_delimiters=render.NO_MATHS)
 
     def listing(query: str, wanted: str, who: Account) -> tuple[Any, Any]:
         member_only(who)

@@ -14,6 +14,7 @@ import gradio as gr
 
 from copqa.accounts import ANONYMOUS, Account
 from copqa.errors import TooManyAttemptsError
+from ui import render
 from ui.ask_tab import build_ask_tab
 from ui.community import Community
 from ui.maintainers_tab import build_maintainers_tab
@@ -23,14 +24,18 @@ TITLE = "copqa: ask the community"
 
 
 def build_page(community: Community) -> gr.Blocks:
-    with gr.Blocks(title=TITLE) as page:
+    age = community.settings.app.cache_seconds
+    # Every file sent to the page (a guest's too) waits in Gradio's cache; none stays long.
+    with gr.Blocks(title=TITLE, delete_cache=(min(age, 60), age)) as page:
         account = gr.State(ANONYMOUS)
         with gr.Row():
             gr.Markdown(
                 "## Ask the community\nAnswers come from the community's own documents and "
                 "discussions, and every claim cites the member and post it rests on.",
             )
-            signed_in = gr.Markdown(_status(ANONYMOUS), elem_id="signed-in")
+            signed_in = gr.Markdown(
+                _status(ANONYMOUS), elem_id="signed-in", latex_delimiters=render.NO_MATHS
+            )
         with gr.Accordion(
             "Sign in (members and maintainers)", open=False, elem_id="sign-in"
         ) as panel:

@@ -17,6 +17,10 @@ from copqa.gaps import Gap
 from copqa.library import Shelf
 from copqa.models import Answer, Chunk, Citation, Expert, iso_day
 
+# Gradio's Markdown, Chatbot and Dataframe render `$$...$$` as maths (KaTeX) by default.
+# Member text must show as typed, delimiters included: components that show it get none.
+NO_MATHS: list[dict[str, str | bool]] = []
+
 CSS = """
 .copqa-card {border: 1px solid var(--border-color-primary); border-radius: 8px;
   padding: 8px 12px; margin: 8px 0;}
@@ -63,13 +67,10 @@ def _left_out(answer: Answer) -> str:
 
 def citation_card(citation: Citation) -> str:
     chunk = citation.chunk
-    authors = [q.author for q in citation.quotes if q.author] or [chunk.author]
     posts = [p for p in (citation.post(q) for q in citation.quotes) if p is not None]
     day = iso_day(posts[0].created_at) if posts else iso_day(chunk.created_at)
     url = next((p.url for p in posts if p.url), "") or chunk.url
-    meta = " · ".join(
-        html.escape(part) for part in (", ".join(dict.fromkeys(authors)), chunk.place, day) if part
-    )
+    meta = " · ".join(html.escape(part) for part in (*_byline(citation), chunk.place, day) if part)
     return (
         f'<div class="copqa-card" data-citation="{citation.n}">'
         f"<b>[{citation.n}] {html.escape(chunk.title)}</b>{_link(url, 'open the post' if posts else 'open')}"
@@ -77,6 +78,18 @@ def citation_card(citation: Citation) -> str:
         f"<blockquote>{highlighted(chunk.text, [q.text for q in citation.quotes])}</blockquote>"
         "</div>"
     )
+
+
+def _byline(citation: Citation) -> tuple[str, ...]:
+    """Who a card credits: a thread's quoted members; a file's uploader, its author a claim."""
+    chunk = citation.chunk
+    if chunk.posts or chunk.thread_id:
+        authors = [q.author for q in citation.quotes if q.author] or [chunk.author]
+        return (", ".join(dict.fromkeys(authors)),)
+    if not chunk.uploader:
+        return (chunk.author,)
+    claim = chunk.author if chunk.author and chunk.author != chunk.uploader else ""
+    return (f"uploaded by {chunk.uploader}", f"says it is by {claim}" if claim else "")
 
 
 def highlighted(text: str, quotes: Sequence[str]) -> str:
