@@ -2,7 +2,9 @@
 
 It catches what embeddings miss: exact terms, error codes, function and package names.
 Derived from the catalog and rebuilt whole when the catalog changes (bm25s has no
-incremental update); each build records the catalog generation it reflects.
+incremental update); each build records the catalog generation it reflects. A save is
+written beside the index under a name holding the writer's process id, so what a killed
+save leaves is known for a leftover (`remove_scratch`) and a live one is never touched.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable
@@ -18,6 +21,8 @@ from pathlib import Path
 from copqa.models import Chunk
 
 _GENERATION_FILE = "copqa_generation.json"
+# `.keyword-<pid>-<random>` while a save writes; `.retired-<pid>-<name>` while it swaps.
+_SCRATCH = re.compile(r"\.(?:keyword|retired)-(?:(\d+)-)?")
 
 
 class KeywordIndex:
@@ -64,8 +69,7 @@ class KeywordIndex:
 
     def save(self, folder: Path) -> None:
         """Write to a new folder, then swap it in, so a reader never sees half an index."""
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".keyword-", dir=folder.parent))
+        staging = staging_folder(folder.parent)
         if self._retriever is not None:
             self._retriever.persist(str(staging), show_progress=False)  # type: ignore[attr-defined]
         (staging / _GENERATION_FILE).write_text(json.dumps({"generation": self.generation}))
@@ -85,6 +89,43 @@ class KeywordIndex:
         self._retriever.similarity_top_k = min(k, size)  # type: ignore[attr-defined]
         hits = self._retriever.retrieve(QueryBundle(query))  # type: ignore[attr-defined]
         return [(hit.node.node_id, float(hit.score)) for hit in hits if (hit.score or 0) > 0]
+
+
+def staging_folder(parent: Path) -> Path:
+    """A new, empty folder in `parent` for a save by this process to write into."""
+    parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".keyword-{os.getpid()}-", dir=parent))
+
+
+def remove_scratch(parent: Path) -> list[Path]:
+    """Remove what saves killed midway left in `parent`; returns the folders removed.
+
+    A folder whose writer still runs is kept: another process on this home (the page while
+    `copqa ingest` runs) may be saving right now. One without a process id in its name was
+    left by an older copqa, which named none.
+    """
+    removed = []
+    for path in parent.glob(".*-*"):
+        match = _SCRATCH.match(path.name)
+        if match is None or not path.is_dir():
+            continue
+        if match.group(1) is not None and _running(int(match.group(1))):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, run by another user
+        return True
+    return True
 
 
 def keyword_text(chunk: Chunk) -> str:
