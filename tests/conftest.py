@@ -41,6 +41,17 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    """Report every skip for missing real data from one place, so the summary folds them
+    into one line, instead of one line per test."""
+    report = yield
+    longrepr = report.longrepr
+    if report.skipped and isinstance(longrepr, tuple) and longrepr[2].endswith(MISSING_SHARED):
+        report.longrepr = (__file__, None, longrepr[2])
+    return report
+
+
 @pytest.fixture(scope="session")
 def embedder():
     """The real packaged model, loaded once for the whole run."""
