@@ -22,6 +22,19 @@ def free_port() -> int:
 
 
 @contextmanager
+def refused_port() -> Iterator[int]:
+    """A loopback port where nobody listens for as long as the block runs.
+
+    Bound but never listening: connecting is refused at once, and no other process on the
+    machine (another test run) can start a server there meanwhile, as it could on a port
+    `free_port` merely found free.
+    """
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield int(held.getsockname()[1])
+
+
+@contextmanager
 def running_app(
     home: Path, env: dict[str, str] | None = None, timeout: float = 300
 ) -> Iterator[str]:
