@@ -32,13 +32,15 @@ KILN = "# Kiln\n\nThe ceramics kiln is fired on Thursdays; load it by Wednesday 
 
 
 def _note(n: int) -> str:
-    """A shelf note long enough that chunking it takes a while (many paragraphs)."""
+    """Shelf notes and a stock list pasted as one run-on line: the splitter cuts that word by
+    word, counting the pieces of each, so chunking it takes a while (~0.4 s here)."""
     paragraphs = [
         f"Shelf {n}-{p} holds the spare belts, fuses and bearings of machine {n}; "
         f"check the log book before taking part {p}, and write down what you took."
-        for p in range(40)
+        for p in range(10)
     ]
-    return f"# Shelf notes {n}\n\n" + "\n\n".join(paragraphs) + "\n"
+    stock = " and ".join(f"bin {n}-{i} holds belts and fuses and bearings" for i in range(60))
+    return f"# Shelf notes {n}\n\n" + "\n\n".join([*paragraphs, stock]) + "\n"
 
 
 @pytest.fixture(scope="module")
