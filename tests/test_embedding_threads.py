@@ -94,3 +94,19 @@ def test_threads_mixing_tokenize_queries_and_passages(
     assert errors == [], errors[:3]
     assert len(done) == len(threads) and all(rounds > 0 for rounds in done)
     assert set(counts) == {expected_pieces}
+
+
+def test_counting_gives_the_pieces_of_the_models_own_tokenizer(
+    messages: list[str], embedder: Embedder
+) -> None:
+    from transformers import AutoTokenizer
+
+    model_tokenizer = AutoTokenizer.from_pretrained(
+        str(EmbeddingSettings().resolved_model_path()), local_files_only=True
+    )
+    texts = [
+        *messages,
+        " ".join(messages),
+        "Ünïcödé, emoji 👍, code `x <- c(1, 2)` and [CLS] [SEP]",
+    ]
+    assert [embedder.tokenize(t) for t in texts] == [model_tokenizer.tokenize(t) for t in texts]
