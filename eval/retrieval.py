@@ -151,6 +151,8 @@ def main() -> None:
     sets = [load_beir(folder) for folder in args.beir]
     if args.cases and args.corpus:
         sets.append(load_case_passages(args.cases, args.corpus))
+    if not sets and not shared.is_dir():
+        parser.error(f"real data missing: put the shared folder's eval/ at {shared}, or name sets")
     if not sets:
         sets = [
             load_beir(shared / "stackfaq"),
