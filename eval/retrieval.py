@@ -139,7 +139,7 @@ def main() -> None:
     from copqa.offline import enforce_offline
 
     enforce_offline()
-    shared = Path(__file__).resolve().parents[2].parent / "shared/eval"
+    shared = Path(__file__).resolve().parents[1].parent / "shared/eval"
     parser = argparse.ArgumentParser(
         prog="python -m eval.retrieval",
         description="dense, BM25 and hybrid retrieval side by side (default: ../shared/eval sets)",
