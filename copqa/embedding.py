@@ -6,9 +6,10 @@ import hashlib
 import json
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import numpy as np
+from tokenizers import Tokenizer
 
 from copqa.errors import ConfigError
 
@@ -27,6 +28,13 @@ class Embedder:
 
     All texts of a call go to `encode` together, so sentence-transformers can sort the
     whole batch by length: measured faster than sending fixed groups of 32.
+
+    Safe to share between threads. A Hugging Face fast tokenizer keeps its padding and
+    truncation as settings of the object, and a call with other settings changes them under
+    a call running in another thread (`Unable to create tensor ...`). So counting word
+    pieces and the ONNX batches each use their own copy of the tokenizer, set once and never
+    changed, and the model's own tokenizer serves `encode` alone, with the one setting that
+    always asks for.
 
     Args:
         model_path: a sentence-transformers folder.
@@ -73,7 +81,13 @@ class Embedder:
             raise ConfigError(f"the model at {model_path} does not state its dimension")
         self.dimension: int = dimension
         self.max_tokens: int = self._model.max_seq_length or 256
+        shared = self._model.tokenizer
+        self._pieces = _own_tokenizer(shared, model_path, pad_and_truncate_to=None)
+        # encode sets padding and truncation when they differ from its own; set them now,
+        # so threads that embed at once never find them changing.
+        self._model.preprocess(["set the tokenizer once"])
         self._onnx: OnnxEncoder | None = None
+        self._onnx_batches: Tokenizer | None = None
         if self.precision.startswith("onnx-"):
             from copqa.onnx_encoder import OnnxEncoder
 
@@ -82,6 +96,9 @@ class Embedder:
                 cache_dir = Path(self._scratch.name)
             self._onnx = OnnxEncoder(
                 model_path, cache_dir, self.identity, quantized=self.precision == "onnx-int8"
+            )
+            self._onnx_batches = _own_tokenizer(
+                shared, model_path, pad_and_truncate_to=self.max_tokens
             )
 
     @classmethod
@@ -99,8 +116,8 @@ class Embedder:
         """Unit-length float32 vectors, one row per text."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        if self._onnx is not None:
-            vectors = self._embed_onnx(self._onnx, texts)
+        if self._onnx is not None and self._onnx_batches is not None:
+            vectors = self._embed_onnx(self._onnx, self._onnx_batches, texts)
         else:
             encoded = self._model.encode(
                 texts,
@@ -114,28 +131,56 @@ class Embedder:
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return np.asarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
 
-    def _embed_onnx(self, encoder: OnnxEncoder, texts: list[str]) -> np.ndarray:
+    def _embed_onnx(
+        self, encoder: OnnxEncoder, tokenizer: Tokenizer, texts: list[str]
+    ) -> np.ndarray:
         # Longest first, as sentence-transformers does, so each batch pads little.
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
         for start in range(0, len(order), self._batch_size):
             rows = order[start : start + self._batch_size]
-            batch = self._model.tokenizer(
-                [texts[i] for i in rows],
-                padding=True,
-                truncation=True,
-                max_length=self.max_tokens,
-                return_tensors="np",
-            )
-            vectors[rows] = encoder.encode(dict(batch))
+            encodings = tokenizer.encode_batch([texts[i] for i in rows])
+            batch = {
+                "input_ids": np.array([e.ids for e in encodings]),
+                "attention_mask": np.array([e.attention_mask for e in encodings]),
+                "token_type_ids": np.array([e.type_ids for e in encodings]),
+            }
+            vectors[rows] = encoder.encode(batch)
         return vectors
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed([text])[0]
 
     def tokenize(self, text: str) -> list[str]:
-        """The model's word pieces, without the special tokens it adds."""
-        return self._model.tokenizer.tokenize(text)
+        """The model's word pieces, without the special tokens it adds; never cut short."""
+        return self._pieces.encode(text, add_special_tokens=False).tokens
+
+
+def _own_tokenizer(shared: Any, model_path: Path, pad_and_truncate_to: int | None) -> Tokenizer:
+    """A copy of the model's fast tokenizer, padding and truncating as asked, never changed.
+
+    With `pad_and_truncate_to` None it neither pads nor cuts (for counting); else it cuts at
+    that many pieces and pads each batch to its longest text, as the model's own call does.
+    """
+    backend = getattr(shared, "backend_tokenizer", None)
+    if not isinstance(backend, Tokenizer):
+        raise ConfigError(
+            f"the model at {model_path} has no fast (Rust) tokenizer: copqa needs one, "
+            "a tokenizer.json in the model folder"
+        )
+    tokenizer = Tokenizer.from_str(backend.to_str())
+    if pad_and_truncate_to is None:
+        tokenizer.no_padding()
+        tokenizer.no_truncation()
+        return tokenizer
+    tokenizer.enable_truncation(pad_and_truncate_to, direction=shared.truncation_side)
+    tokenizer.enable_padding(
+        direction=shared.padding_side,
+        pad_id=shared.pad_token_id,
+        pad_type_id=shared.pad_token_type_id,
+        pad_token=shared.pad_token,
+    )
+    return tokenizer
 
 
 def resolve_precision(precision: Precision) -> str:

@@ -2,7 +2,9 @@
 
 It catches what embeddings miss: exact terms, error codes, function and package names.
 Derived from the catalog and rebuilt whole when the catalog changes (bm25s has no
-incremental update); each build records the catalog generation it reflects.
+incremental update); each build records the catalog generation it reflects. A save is
+written beside the index under a name holding the writer's process id, so what a killed
+save leaves is known for a leftover (`remove_scratch`) and a live one is never touched.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from copqa.models import Chunk
 
 _GENERATION_FILE = "copqa_generation.json"
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s's own token pattern
+# `.keyword-<pid>-<random>` while a save writes; `.retired-<pid>-<name>` while it swaps.
+_SCRATCH = re.compile(r"\.(?:keyword|retired)-(?:(\d+)-)?")
 
 
 class KeywordIndex:
@@ -67,8 +71,7 @@ class KeywordIndex:
 
     def save(self, folder: Path) -> None:
         """Write to a new folder, then swap it in, so a reader never sees half an index."""
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".keyword-", dir=folder.parent))
+        staging = staging_folder(folder.parent)
         if self._retriever is not None:
             self._retriever.persist(str(staging), show_progress=False)  # type: ignore[attr-defined]
         (staging / _GENERATION_FILE).write_text(json.dumps({"generation": self.generation}))
@@ -115,6 +118,43 @@ class KeywordIndex:
             holding = 0 if column is None else int(starts[column + 1] - starts[column])
             rarity[term] = math.log((size + 1) / (holding + 0.5))
         return rarity
+
+
+def staging_folder(parent: Path) -> Path:
+    """A new, empty folder in `parent` for a save by this process to write into."""
+    parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".keyword-{os.getpid()}-", dir=parent))
+
+
+def remove_scratch(parent: Path) -> list[Path]:
+    """Remove what saves killed midway left in `parent`; returns the folders removed.
+
+    A folder whose writer still runs is kept: another process on this home (the page while
+    `copqa ingest` runs) may be saving right now. One without a process id in its name was
+    left by an older copqa, which named none.
+    """
+    removed = []
+    for path in parent.glob(".*-*"):
+        match = _SCRATCH.match(path.name)
+        if match is None or not path.is_dir():
+            continue
+        if match.group(1) is not None and _running(int(match.group(1))):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, run by another user
+        return True
+    return True
 
 
 def keyword_text(chunk: Chunk) -> str:

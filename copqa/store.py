@@ -25,7 +25,7 @@ from copqa.catalog import Catalog, CatalogCounts, SourceRecord
 from copqa.database import open_database
 from copqa.errors import StoreError
 from copqa.forget_requests import ForgetRequests
-from copqa.keyword_index import KeywordIndex, keyword_text
+from copqa.keyword_index import KeywordIndex, keyword_text, remove_scratch
 from copqa.models import Chunk, Document, PostRef, ScoredChunk
 from copqa.settings import CatalogSettings, ChromaSettings
 from copqa.vector_store import ChromaVectors
@@ -62,6 +62,7 @@ class Store:
             catalog: Where the catalog lives; None: a SQLite file in `home`.
         """
         home.mkdir(parents=True, exist_ok=True)
+        remove_scratch(home)  # what killed keyword-index saves left: never read, only in the way
         self.home = home
         self.model_identity = model_identity
         self.dimension = dimension

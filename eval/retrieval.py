@@ -139,7 +139,7 @@ def main() -> None:
     from copqa.offline import enforce_offline
 
     enforce_offline()
-    shared = Path(__file__).resolve().parents[2].parent / "shared/eval"
+    shared = Path(__file__).resolve().parents[1].parent / "shared/eval"
     parser = argparse.ArgumentParser(
         prog="python -m eval.retrieval",
         description="dense, BM25 and hybrid retrieval side by side (default: ../shared/eval sets)",
@@ -151,6 +151,8 @@ def main() -> None:
     sets = [load_beir(folder) for folder in args.beir]
     if args.cases and args.corpus:
         sets.append(load_case_passages(args.cases, args.corpus))
+    if not sets and not shared.is_dir():
+        parser.error(f"real data missing: put the shared folder's eval/ at {shared}, or name sets")
     if not sets:
         sets = [
             load_beir(shared / "stackfaq"),

@@ -22,6 +22,19 @@ def free_port() -> int:
 
 
 @contextmanager
+def refused_port() -> Iterator[int]:
+    """A loopback port where nobody listens for as long as the block runs.
+
+    Bound but never listening: connecting is refused at once, and no other process on the
+    machine (another test run) can start a server there meanwhile, as it could on a port
+    `free_port` merely found free.
+    """
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield int(held.getsockname()[1])
+
+
+@contextmanager
 def running_app(
     home: Path, env: dict[str, str] | None = None, timeout: float = 300
 ) -> Iterator[str]:
@@ -52,21 +65,31 @@ def app_process(
         )
     url = f"http://127.0.0.1:{port}/"
     try:
-        wait_until_serving(url, server, log, timeout, "app.py did not serve the page")
+        # Another process may take the port between free_port and the bind: then app.py
+        # exits, and the page answering there is not ours. Ours says where it runs.
+        ours = f"Running on local URL:  http://127.0.0.1:{port}"
+        wait_until_serving(url, server, log, timeout, "app.py did not serve the page", ours=ours)
         yield url, server
     finally:
         stop(server, grace=30)
 
 
 def wait_until_serving(
-    url: str, server: subprocess.Popen, log: Path, timeout: float, failure: str, poll: float = 1
+    url: str,
+    server: subprocess.Popen,
+    log: Path,
+    timeout: float,
+    failure: str,
+    poll: float = 1,
+    ours: str | None = None,
 ) -> None:
-    """Return once `url` answers 200; kill the server and raise with its log if it never does."""
+    """Return once `url` answers 200 (and the server's log holds `ours`, when given); kill
+    the server and raise with its log if it never does."""
     deadline = time.monotonic() + timeout
     while True:
         try:
             with urllib.request.urlopen(url, timeout=2) as reply:
-                if reply.status == 200:
+                if reply.status == 200 and (ours is None or ours in log.read_text()):
                     return
         except OSError:
             pass

@@ -21,7 +21,7 @@ from copqa.errors import ConfigError, StoreError
 from copqa.settings import CatalogSettings, ChromaSettings, Settings
 from copqa.store import Store
 from ingest.factory import build_pipeline
-from tests.app_server import free_port
+from tests.app_server import refused_port
 from tests.chroma_server import running_chroma
 from tests.cli import run_copqa
 from tests.files import write_files
@@ -108,17 +108,17 @@ def test_the_advisory_lock_serialises_writers_across_replicas(replicas, embedder
 
 
 def test_an_unreachable_catalog_is_a_clear_and_quick_error(embedder, tmp_path: Path) -> None:
-    port = free_port()
-    url = f"postgresql://copqa:s3cret@127.0.0.1:{port}/copqa"
-    started = time.monotonic()
-    with pytest.raises(StoreError) as raised:
-        Store(
-            tmp_path / "home",
-            embedder.identity,
-            embedder.dimension,
-            catalog=CatalogSettings(url=url),
-        )
-    assert time.monotonic() - started < 5
+    with refused_port() as port:
+        url = f"postgresql://copqa:s3cret@127.0.0.1:{port}/copqa"
+        started = time.monotonic()
+        with pytest.raises(StoreError) as raised:
+            Store(
+                tmp_path / "home",
+                embedder.identity,
+                embedder.dimension,
+                catalog=CatalogSettings(url=url),
+            )
+        assert time.monotonic() - started < 5
     message = str(raised.value)
     assert message.startswith(f"cannot reach the catalog at postgresql://127.0.0.1:{port}/copqa: ")
     assert "s3cret" not in message and "unset COPQA_CATALOG__URL" in message
@@ -136,8 +136,11 @@ def test_a_catalog_server_that_never_answers_fails_within_seconds() -> None:
 
 
 def test_the_cli_reports_an_unreachable_catalog_without_a_traceback(tmp_path: Path) -> None:
-    url = f"postgresql://copqa:s3cret@127.0.0.1:{free_port()}/copqa"
-    listed = run_copqa(tmp_path / "home", "members", "accounts", env={"COPQA_CATALOG__URL": url})
+    with refused_port() as port:
+        url = f"postgresql://copqa:s3cret@127.0.0.1:{port}/copqa"
+        listed = run_copqa(
+            tmp_path / "home", "members", "accounts", env={"COPQA_CATALOG__URL": url}
+        )
     assert listed.returncode == 1
     assert listed.stderr.startswith("error: cannot reach the catalog at postgresql://127.0.0.1:")
     assert "s3cret" not in listed.stderr and "Traceback" not in listed.stderr

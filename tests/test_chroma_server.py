@@ -17,7 +17,7 @@ from copqa.models import Answer
 from copqa.settings import ChromaSettings, Settings
 from copqa.store import Store
 from ingest.factory import build_pipeline
-from tests.app_server import free_port
+from tests.app_server import refused_port
 from tests.chroma_server import running_chroma
 from tests.cli import run_copqa
 
@@ -138,16 +138,17 @@ def test_communities_share_a_server_in_their_own_collections(
 
 
 def test_a_server_nobody_runs_is_a_clear_and_quick_error(embedder, tmp_path: Path) -> None:
-    url = f"http://127.0.0.1:{free_port()}"
-    started = time.monotonic()
-    with pytest.raises(StoreError) as raised:
-        Store(
-            tmp_path / "home",
-            embedder.identity,
-            embedder.dimension,
-            chroma=ChromaSettings(url=url),
-        )
-    assert time.monotonic() - started < 3
+    with refused_port() as port:
+        url = f"http://127.0.0.1:{port}"
+        started = time.monotonic()
+        with pytest.raises(StoreError) as raised:
+            Store(
+                tmp_path / "home",
+                embedder.identity,
+                embedder.dimension,
+                chroma=ChromaSettings(url=url),
+            )
+        assert time.monotonic() - started < 3
     message = str(raised.value)
     assert message.startswith(f"cannot reach the Chroma server at {url}: ")
     assert "`chroma run --path DIR --port PORT` or unset COPQA_CHROMA__URL" in message
@@ -175,8 +176,9 @@ def test_a_server_that_stops_mid_run_is_a_store_error(embedder, tmp_path: Path) 
 
 
 def test_the_cli_reports_an_unreachable_server_without_a_traceback(tmp_path: Path) -> None:
-    url = f"http://127.0.0.1:{free_port()}"
-    asked = run_copqa(tmp_path / "home", "ask", "anything?", env={"COPQA_CHROMA__URL": url})
+    with refused_port() as port:
+        url = f"http://127.0.0.1:{port}"
+        asked = run_copqa(tmp_path / "home", "ask", "anything?", env={"COPQA_CHROMA__URL": url})
     assert asked.returncode == 1
     assert asked.stderr.startswith(f"error: cannot reach the Chroma server at {url}")
     assert "Traceback" not in asked.stderr

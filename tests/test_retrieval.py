@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from copqa.keyword_index import KeywordIndex
@@ -64,6 +66,50 @@ def test_keyword_index_follows_the_catalog_and_persists(
     reopened = Store(settings.home, embedder.identity, embedder.dimension)
     assert reopened.keyword_index().search("Weblate", 1)
     reopened.close()
+
+
+# A save killed while it writes: the folder it made, half filled, then SIGKILL.
+KILLED_SAVE = """
+import sys
+from pathlib import Path
+from copqa.keyword_index import staging_folder
+staging = staging_folder(Path(sys.argv[1]))
+(staging / "params.index.json").write_text('{"half": ')
+print(staging, flush=True)
+sys.stdin.read()
+"""
+
+
+def test_the_next_start_removes_what_a_killed_save_left(
+    pipeline, store, settings, embedder, tmp_path
+) -> None:
+    pipeline.ingest([write_files(tmp_path / "docs", DOCS)])
+    store.keyword_index()  # the real index, saved in home/keyword
+    index_files = sorted(p.name for p in (settings.home / "keyword").iterdir())
+
+    def save_in_another_process() -> tuple[subprocess.Popen, Path]:
+        writer = subprocess.Popen(
+            [sys.executable, "-c", KILLED_SAVE, str(settings.home)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert writer.stdout is not None
+        return writer, Path(writer.stdout.readline().strip())
+
+    killed, left = save_in_another_process()
+    killed.kill()
+    killed.communicate()
+    running, in_progress = save_in_another_process()
+    assert left.is_dir() and left.name.startswith(".keyword-") and in_progress.is_dir()
+    try:
+        reopened = Store(settings.home, embedder.identity, embedder.dimension)
+        assert not left.exists()
+        assert in_progress.is_dir()  # a save still running is never taken from under it
+        assert sorted(p.name for p in (settings.home / "keyword").iterdir()) == index_files
+        assert reopened.keyword_index().search("Weblate", 1)
+        reopened.close()
+    finally:
+        running.kill()
+        running.communicate()
 
 
 def test_one_long_thread_cannot_crowd_out_the_rest(pipeline, store, embedder) -> None:

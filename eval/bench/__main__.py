@@ -63,6 +63,18 @@ def main() -> None:
         parser.error(
             f"unknown benchmark {', '.join(sorted(unknown))}: choose from {', '.join(BENCHMARKS)}"
         )
+    needed = {
+        "ingest": [args.corpus],
+        "memory": [args.export],
+        "latency": [SHARED_DATA],
+        "serving": [SHARED_DATA],
+        "embedding": [args.corpus, SHARED_EVAL],
+    }
+    if missing := sorted({str(p) for b in chosen for p in needed.get(b, []) if not p.exists()}):
+        parser.error(
+            f"real data missing: {', '.join(missing)}; put the shared folder (data/ and eval/) "
+            f"at {REPO.parent / 'shared'}, beside this checkout, or name other paths"
+        )
     print(describe_machine(), flush=True)
     if "ingest" in chosen:
         print(ingest.report(args.corpus, ingest.run(args.corpus)), flush=True)
