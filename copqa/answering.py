@@ -30,13 +30,15 @@ from copqa.small_talk import is_small_talk
 
 NOT_COVERED = "The community's knowledge doesn't cover this yet."
 OPENER_DISCOUNT = 0.9  # the opening post states the problem; the replies hold the answer
+ASKER_DISCOUNT = 0.85  # the asker's later posts mostly say more of the problem
 SELECTION_WINDOW = 0.2  # sentences this far below the best one still join the answer
 # How a post that asks for help reads when it has no question mark.
 _ASKS = re.compile(
     r"\b(how (do|can|should) (i|we|you)|is there a way|any(one|body) (know|have|tried)|"
     r"i'?m (trying|having trouble|getting|struggling)|i (get|got|keep getting) (an? )?(error|warning)|"
     r"(doesn'?t|does not|won'?t|can'?t|cannot) (seem to )?(work|find|load|open|install)|"
-    r"would like to know|wondering|any (help|advice|ideas|suggestions))\b",
+    r"would like to know|wondering|any (help|advice|ideas|suggestions)|"
+    r"(does not|doesn'?t|do not|don'?t) seem to|i (have|had) (a|an|the) (problem|issue))\b",
     re.IGNORECASE,
 )
 # A `[9]` a member wrote would pose as a citation once their sentence is quoted.
@@ -132,7 +134,7 @@ class ExtractiveAnswerer:
         vectors = self._embedder.embed([question, *texts])
         scores = vectors[1:] @ vectors[0]
         candidates = [
-            _Candidate(i, s, float(score) * (OPENER_DISCOUNT if s.opener else 1.0))
+            _Candidate(i, s, float(score) * _discount(passages[i].chunk, s))
             for (i, s), score in zip(sentences, scores, strict=True)
         ]
         return candidates, vectors[1:]
@@ -292,6 +294,14 @@ def _answering_sentences(chunk: Chunk) -> list[Sentence]:
         and not (s.opener and opener_asks)
         and not is_small_talk(s.text)
     ]
+
+
+def _discount(chunk: Chunk, sentence: Sentence) -> float:
+    if sentence.opener:
+        return OPENER_DISCOUNT
+    if chunk.asker and sentence.author == chunk.asker:
+        return ASKER_DISCOUNT
+    return 1.0
 
 
 def _quote(sentence: Sentence) -> Quote:

@@ -122,8 +122,8 @@ class Chunk:
     channel: str = ""
     heading: str = ""
     post_ids: tuple[str, ...] = ()
-    # A reply window's thread question (its opening post, shortened): what the model and the
-    # keyword index read before the replies, so an answer is found by the question it answers.
+    # A reply window's thread question (its opening post, shortened): the keyword index reads
+    # it with the replies, so an answer is found by the words of the question it answers.
     context: str = ""
     asker: str = ""  # who opened the thread: in a reply window, their posts are not answers
     posts: tuple[PostRef, ...] = ()  # filled when read back for an answer; not stored twice

@@ -131,7 +131,10 @@ class RetrievalSettings(BaseModel):
     )
     pool: int = Field(default=30, ge=1, description="Candidates each retriever gives the fusion.")
     per_document: int = Field(
-        default=2, ge=1, description="Passages of one thread or file at most."
+        default=5,
+        ge=1,
+        description="Passages of one thread or file at most (a thread's answer is often its "
+        "third or fourth window: a cap of 2 lost it on zulip_qa).",
     )
     thread_answers: bool = Field(
         default=True,

@@ -4,8 +4,9 @@ A constant fitted on Wikipedia passages does not carry over to a Slack or a Zuli
 questions are shorter, their words rarer, their passages chattier. Every solved thread is
 a question the community answered, so it gives two examples:
 
-- asked with the whole store, the answer should quote the thread's replies (label 1 when
-  it does, 0 when it quotes something else);
+- asked with the whole store but the thread's opening window (the question itself, word for
+  word), the answer should quote the thread's replies (label 1 when it does, 0 when it
+  quotes something else);
 - asked with that thread kept out, the community's answer is gone (label 0): the in-domain
   question nobody answered, which is where a confident quote does harm.
 
@@ -121,7 +122,10 @@ def collect(
 ) -> list[Example]:
     examples = []
     for done, (thread, question) in enumerate(questions):
-        passages = asker.passages(question, SearchFilter())
+        # The post that asks is left out: a newcomer's question is not its verbatim copy, and
+        # the answer is in the replies (a thread of one window has nothing left to give).
+        asking = f"{thread}:0"
+        passages = [p for p in asker.passages(question, SearchFilter()) if p.chunk.id != asking]
         signals, quoted = asker.quoted(question, passages)
         examples.append(Example(signals, thread in quoted, own_thread=True))
         elsewhere = asker.passages(question, SearchFilter(exclude_documents=(thread,)))

@@ -16,8 +16,8 @@ from llama_index.core.node_parser import SentenceSplitter
 from copqa.models import Chunk, Document, Post, iso_day
 
 MIN_POST_WORDS = 3  # "+1", "thanks!" and the like carry no knowledge of their own
-# How much of a thread's opening post a reply window carries as its question: about 50
-# word pieces, taken from the window's budget so the model still reads every reply whole.
+# How much of a thread's opening post a reply window carries as its question, for the
+# keyword index: an answer is then found by the words of the question it answers.
 CONTEXT_CHARS = 240
 
 
@@ -82,12 +82,8 @@ class Chunker:
         windows: list[list[_PostPiece]] = []
         window: list[_PostPiece] = []
         used = 0
-        question = thread_question(document)
-        # Windows after the first read the question before their replies.
-        reply_budget = self._chunk_size - len(self._tokenize(question))
         for piece in self._post_pieces(document.posts):
-            budget = reply_budget if windows else self._chunk_size
-            if window and used + piece.tokens > budget:
+            if window and used + piece.tokens > self._chunk_size:
                 windows.append(window)
                 # Carry the last post over when it is short, so a reply keeps its context.
                 window = [window[-1]] if window[-1].tokens <= self._chunk_overlap * 2 else []
@@ -96,7 +92,7 @@ class Chunker:
             used += piece.tokens
         if window:
             windows.append(window)
-        opener = document.posts[0].id
+        opener, question = document.posts[0].id, thread_question(document)
         return [
             self._thread_chunk(
                 document, source_id, n, w, "" if w[0].post.id == opener else question
