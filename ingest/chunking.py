@@ -85,12 +85,18 @@ class Chunker:
         question = thread_question(document)
         # Windows after the first read the question before their replies.
         reply_budget = self._chunk_size - len(self._tokenize(question))
-        for piece in self._post_pieces(document.posts):
+        for piece in self._post_pieces(document.posts, reply_budget):
             budget = reply_budget if windows else self._chunk_size
             if window and used + piece.tokens > budget:
                 windows.append(window)
-                # Carry the last post over when it is short, so a reply keeps its context.
-                window = [window[-1]] if window[-1].tokens <= self._chunk_overlap * 2 else []
+                # Carry the last post over when it is short, so a reply keeps its context,
+                # and only when the next window still has room for it.
+                carried = window[-1]
+                keep = (
+                    carried.tokens <= self._chunk_overlap * 2
+                    and carried.tokens + piece.tokens <= reply_budget
+                )
+                window = [carried] if keep else []
                 used = sum(p.tokens for p in window)
             window.append(piece)
             used += piece.tokens
@@ -104,7 +110,14 @@ class Chunker:
             for n, w in enumerate(windows)
         ]
 
-    def _post_pieces(self, posts: tuple[Post, ...]) -> list[_PostPiece]:
+    def _post_pieces(self, posts: tuple[Post, ...], limit: int) -> list[_PostPiece]:
+        """The posts with their headers, a post longer than `limit` pieces cut into parts."""
+        splitter = SentenceSplitter(
+            chunk_size=limit,
+            chunk_overlap=min(self._chunk_overlap, limit // 4),
+            tokenizer=self._tokenize,
+            paragraph_separator="\n\n",
+        )
         pieces: list[_PostPiece] = []
         for post in posts:
             if len(post.text.split()) < MIN_POST_WORDS:
@@ -115,10 +128,10 @@ class Chunker:
             body = post.text[: self._max_post_chars]
             text = header + (body if body == post.text else body + " …")
             tokens = len(self._tokenize(text))
-            if tokens <= self._chunk_size:
+            if tokens <= limit:
                 pieces.append(_PostPiece(post, text, tokens))
                 continue
-            for part in self._splitter.split_text(text):
+            for part in splitter.split_text(text):
                 pieces.append(_PostPiece(post, part, len(self._tokenize(part))))
         return pieces
 
