@@ -283,3 +283,15 @@ def test_a_reply_window_is_found_by_its_threads_question(pipeline, store, embedd
 def _stored(store: Store) -> list:
     return sorted(store.catalog.chunks_by_id(store.catalog.all_chunk_ids()).values(),
                   key=lambda c: c.id)  # fmt: skip
+
+
+def test_rarity_on_a_real_index_and_terms_stem_like_it(pipeline, store, tmp_path) -> None:
+    docs = {**DOCS, "more.md": "# Contributors\n\nContributors translate messages and meet online."}
+    pipeline.ingest([write_files(tmp_path / "docs", docs)])
+    index = store.keyword_index()
+    rarity = index.rarity("contributors zorblatt")
+    assert rarity["zorblatt"] > rarity["contributor"] > 0  # stemmed, like the index
+    assert index.terms("Translating the messages") == {"translat", "messag"}
+    # Every keyword of a stored chunk is known to the index: spelled as the index spells it.
+    unseen = rarity["zorblatt"]
+    assert all(v < unseen for v in index.rarity(DOCS["errors.md"]).values())
