@@ -21,7 +21,7 @@ from copqa.maintenance_cli import add_maintenance_parsers, open_store  # noqa: E
 from copqa.models import Answer, Chunk, Citation, ScoredChunk, iso_day  # noqa: E402
 from copqa.retrieval import SearchFilter  # noqa: E402
 from copqa.settings import Settings  # noqa: E402
-from copqa.tune_cli import add_tune_parser, describe, retune  # noqa: E402
+from copqa.tune_cli import add_tune_parser  # noqa: E402
 from eval.command import add_eval_parser  # noqa: E402
 
 EXAMPLES = """examples:
@@ -165,19 +165,13 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
         report = pipeline.ingest(
             args.paths, kind=args.kind, uploader=args.uploader, prune=args.prune, progress=progress
         )
-    # What the community knows changed: when to abstain is fitted again on its threads.
-    changed = report.added or report.updated or report.removed
-    tuning = retune(assistant, quiet=args.json) if changed else None
     if args.json:
-        fitted = {"calibration": describe(tuning)} if changed else {}
-        print(json.dumps({**report.to_json(), **fitted}, indent=2))
+        print(json.dumps(report.to_json(), indent=2))
     else:
         print(
             f"added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
             f"removed {report.removed}: {report.chunks} chunks in {report.seconds:.1f} s"
         )
-        if changed:
-            print(describe(tuning))
         for failure in report.failed:
             print(f"failed: {failure.path}: {failure.error}")
     return 1 if args.strict and report.failed else 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -229,3 +230,32 @@ def test_the_asker_thanking_others_is_not_the_expert() -> None:
     experts = ExpertFinder(now=1_740_000_300).find([ScoredChunk(chunk, 0.8)])
     assert [e.name for e in experts] == ["Tobias", "Lena"]
     assert experts[0].why == "wrote in 1 related thread in #laser-cutter, last in 2025-02"
+
+
+def _reply_window(*posts: tuple[str, str]) -> Chunk:
+    """A window after a thread's first: none of its posts is the opener; Lena asked."""
+    from copqa.models import PostRef
+
+    refs = tuple(PostRef(pid, name, 1_740_000_100 + n) for n, (pid, name) in enumerate(posts))
+    return Chunk(id="t:1", document_id="t", source_id="s", text="...", kind="slack",
+                 title="vinyl", channel="#laser-cutter", thread_id="t", posts=refs,
+                 context="Can I cut vinyl on the laser?", asker="Lena")  # fmt: skip
+
+
+def test_in_a_reply_window_the_askers_thanks_do_not_make_an_expert() -> None:
+    from copqa.experts import ExpertFinder
+
+    window = _reply_window(("p3", "Lena"), ("p4", "Tobias"), ("p5", "Lena"))
+    experts = ExpertFinder(now=1_740_000_300).find([ScoredChunk(window, 0.8)])
+    # Two posts of Lena's against one of Tobias's: only the asker's discount puts him first.
+    assert [e.name for e in experts] == ["Tobias", "Lena"]
+
+
+def test_the_author_of_the_quoted_words_ranks_first() -> None:
+    from copqa.experts import ExpertFinder
+
+    top = ScoredChunk(_reply_window(("p3", "Tobias")), 0.8)
+    below = ScoredChunk(dataclasses.replace(_reply_window(("p4", "Marco")), id="t:2"), 0.8)
+    finder = ExpertFinder(now=1_740_000_300)
+    assert [e.name for e in finder.find([top, below])] == ["Tobias", "Marco"]  # rank decays
+    assert [e.name for e in finder.find([top, below], quoted={"Marco"})] == ["Marco", "Tobias"]

@@ -210,3 +210,88 @@ def _source(uploader: str = ""):
     return SourceRecord(
         id=f"src{uploader}", kind="slack", locator=f"/nowhere/{uploader}", uploader=uploader
     )
+
+
+LASER_QUESTION = (
+    "Why does the Kraken laser suddenly fail to cut through 3 mm birch plywood at full power?"
+)
+# Replies that restate the problem: nearer the question than the answer is, and long enough
+# that each fills a window, so the accepted answer sits three windows after the question.
+LASER_CHATTER = [
+    "Same here: the Kraken laser stopped cutting through 3 mm birch plywood at full power "
+    "for me too this week, it only marks the surface now. " * 4,
+    "Also seeing it, the Kraken laser at full power no longer cuts 3 mm birch plywood that "
+    "it cut fine a month ago, the back of the sheet is untouched. " * 4,
+]
+LASER_ANSWER = (
+    "Clean the focus lens and the three mirrors with isopropyl alcohol and lens tissue: a "
+    "brown film of smoke residue absorbs the beam, so the power no longer reaches the wood. " * 3
+)
+LASER_ELSEWHERE = [
+    "Cutting 3 mm birch plywood on the Kraken laser: 65% power, 12 mm/s, two passes.",
+    "The Kraken laser cuts 6 mm plywood at full power and 6 mm/s; thicker needs the bandsaw.",
+    "Plywood with a glue core does not cut through cleanly on the laser, buy laser birch.",
+]
+
+
+def _laser_thread() -> Document:
+    texts = [LASER_QUESTION, *LASER_CHATTER, LASER_ANSWER]
+    posts = tuple(
+        Post(id=f"laser-{i}", author_id=f"u{i}", author_name=f"Member {i}", text=t,
+             created_at=1_740_000_000 + i, accepted=t is LASER_ANSWER)
+        for i, t in enumerate(texts)
+    )  # fmt: skip
+    return Document(id="laser", kind="discourse", title=LASER_QUESTION, channel="laser",
+                    created_at=1_740_000_000, posts=posts)  # fmt: skip
+
+
+def test_a_found_question_brings_its_accepted_answer_after_it(pipeline, store, embedder) -> None:
+    others = [thread(f"other{i}", "#laser", 1_730_000_000, [t])
+              for i, t in enumerate(LASER_ELSEWHERE)]  # fmt: skip
+    pipeline.write([(_source(), _laser_thread()), *((_source(), o) for o in others)])
+    answer = next(c.id for c in _stored(store) if "laser-3" in c.post_ids)
+    assert answer == "laser:2"  # two windows of restated problem before it
+    hits = HybridRetriever(store, embedder).retrieve(LASER_QUESTION, 3)
+    assert [h.chunk.id for h in hits][:2] == ["laser:0", answer]
+    assert "isopropyl" in hits[1].chunk.text
+    # The replies restating the problem are nearer the question: alone, ranking misses it.
+    without = HybridRetriever(store, embedder, thread_answers=False).retrieve(LASER_QUESTION, 3)
+    assert answer not in [h.chunk.id for h in without]
+
+
+RESIN_QUESTION = "The Zephyr-9 extruder on our resin printer keeps clogging, what fixes it?"
+RESIN_REPLIES = [
+    "Which printer exactly, the one in the back room or the new one by the window? " * 8,
+    "Soak the nozzle overnight in warm isopropyl alcohol, then push a 0.3 mm needle through.",
+]
+
+
+def test_a_reply_window_is_found_by_its_threads_question(pipeline, store, embedder) -> None:
+    resin = thread("resin", "#printing", 1_740_000_000, [RESIN_QUESTION, *RESIN_REPLIES])
+    pipeline.write([(_source(), resin)])
+    reply = next(c for c in _stored(store) if c.post_ids[0] == "resin-2")
+    assert "Zephyr" not in reply.text and "Zephyr" in reply.context
+    # BM25: a word only the question holds finds the reply window too.
+    found = [h.chunk.id for h in KeywordRetriever(store).retrieve("Zephyr-9", 5)]
+    assert reply.id in found
+    # Dense: the stored vector read the question; the reply alone is further from it.
+    vector = embedder.embed_query(RESIN_QUESTION)
+    alone = float(embedder.embed([reply.text])[0] @ vector)
+    assert store.similarities(vector, [reply.id])[reply.id] > alone + 0.1
+
+
+def _stored(store: Store) -> list:
+    return sorted(store.catalog.chunks_by_id(store.catalog.all_chunk_ids()).values(),
+                  key=lambda c: c.id)  # fmt: skip
+
+
+def test_rarity_on_a_real_index_and_terms_stem_like_it(pipeline, store, tmp_path) -> None:
+    docs = {**DOCS, "more.md": "# Contributors\n\nContributors translate messages and meet online."}
+    pipeline.ingest([write_files(tmp_path / "docs", docs)])
+    index = store.keyword_index()
+    rarity = index.rarity("contributors zorblatt")
+    assert rarity["zorblatt"] > rarity["contributor"] > 0  # stemmed, like the index
+    assert index.terms("Translating the messages") == {"translat", "messag"}
+    # Every keyword of a stored chunk is known to the index: spelled as the index spells it.
+    unseen = rarity["zorblatt"]
+    assert all(v < unseen for v in index.rarity(DOCS["errors.md"]).values())

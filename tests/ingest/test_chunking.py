@@ -1,0 +1,82 @@
+"""Reply windows of a discussion: they carry the thread's question and asker, and still fit
+the model whole (title, question and replies together)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from copqa.keyword_index import keyword_text
+from copqa.models import Document
+from copqa.store import embedding_text
+from ingest.chunking import CONTEXT_CHARS, Chunker, thread_question
+from ingest.jsonl import JsonlLoader
+
+QUESTION = (
+    "How do I stop the Prusa MK4 from under-extruding on long PETG prints? The first hour is "
+    "fine, then the walls get thin and gappy, the extruder clicks now and then, and the "
+    "filament looks chewed where the gear grips it. I dried the spool at 65 C for six hours "
+    "and swapped the nozzle for a new 0.4 mm brass one, and I print at 240 C, 50 mm/s."
+)
+REPLIES = [
+    ("Tobias", "Clicking plus chewed filament is the heat creep pattern: the heatbreak warms up "
+               "over the first hour, PETG softens above the melt zone and the gear grinds it. "
+               "Check that the hotend fan spins at full speed the whole print. " * 2),
+    ("Priya", "Same here last winter."),
+    ("Priya", "Lower the print temperature to 235 C and the speed for perimeters to 40 mm/s, "
+              "and raise the idler tension one turn. " * 5),
+    ("Ines", "Thanks, that worked! The fan was clogged with fluff."),
+    ("Marco", "For the record, the MK4 firmware 6.1 added a filament load check. "
+              "The Prusa knowledge base has an article on heat creep with PETG and photos. " * 4),
+    ("Tobias", "Also clean the extruder gear with a brass brush every few spools, PETG dust "
+               "builds up in the teeth and the grip weakens until it slips and clicks. " * 3),
+]  # fmt: skip
+
+
+def write_thread(folder: Path, title: str = "") -> Path:
+    """A real JSONL export of one thread: Ines asks, four members reply."""
+    rows = [{"id": "q", "thread_id": "t", "author": "Ines", "created_at": 1_740_000_000,
+             "title": title, "text": QUESTION}]  # fmt: skip
+    for n, (author, text) in enumerate(REPLIES):
+        rows.append({"id": f"r{n}", "thread_id": "t", "author": author,
+                     "created_at": 1_740_000_100 + n, "text": text})  # fmt: skip
+    path = folder / "printing.jsonl"
+    path.write_text("\n".join(json.dumps(row) for row in rows) + "\n", encoding="utf-8")
+    return path
+
+
+def load_thread(path: Path) -> Document:
+    (document,) = JsonlLoader().load(path)
+    assert isinstance(document, Document)
+    return document
+
+
+def test_reply_windows_carry_the_question_and_asker(embedder, tmp_path: Path) -> None:
+    document = load_thread(write_thread(tmp_path))
+    chunks = Chunker(embedder.tokenize, 200, 30).chunk(document, "s")
+    assert len(chunks) >= 3
+    opener = document.posts[0].id
+    first, *replies = chunks
+    assert first.post_ids[0] == opener
+    assert first.context == ""  # the question is in its text already
+    question = thread_question(document)
+    assert question.startswith("How do I stop the Prusa MK4") and question.endswith(" …")
+    assert len(question) <= CONTEXT_CHARS + 2
+    for chunk in replies:
+        assert chunk.post_ids[0] != opener
+        assert chunk.context == question
+        assert chunk.asker == "Ines"
+        # The keyword index reads the question with the replies; the model reads the replies.
+        assert question in keyword_text(chunk)
+        assert question not in embedding_text(chunk)
+
+
+def test_every_window_of_a_long_thread_fits_the_model(embedder, tmp_path: Path) -> None:
+    # A title as long as embedding_text keeps, of rare words that cost many pieces each.
+    title = "Prusa MK4 PETG under-extrusion, heatbreak/heat-creep, idler (MK4S, 6.1.3-RC2) ??"
+    document = load_thread(write_thread(tmp_path, title))
+    chunks = Chunker(embedder.tokenize, 200, 30).chunk(document, "s")
+    assert any(c.context for c in chunks)
+    pieces = {c.id: len(embedder.tokenize(embedding_text(c))) for c in chunks}
+    # [CLS] and [SEP] take two of the model's places: beyond them the model cuts silently.
+    assert max(pieces.values()) + 2 <= embedder.max_tokens == 256, pieces
