@@ -31,6 +31,7 @@ from copqa.small_talk import is_small_talk
 NOT_COVERED = "The community's knowledge doesn't cover this yet."
 OPENER_DISCOUNT = 0.9  # the opening post states the problem; the replies hold the answer
 ASKER_DISCOUNT = 0.85  # the asker's later posts mostly say more of the problem
+ACCEPTED_BONUS = 1.3  # the answer the asker accepted is the community's answer
 SELECTION_WINDOW = 0.2  # sentences this far below the best one still join the answer
 # How a post that asks for help reads when it has no question mark.
 _ASKS = re.compile(
@@ -297,10 +298,13 @@ def _answering_sentences(chunk: Chunk) -> list[Sentence]:
 
 
 def _discount(chunk: Chunk, sentence: Sentence) -> float:
+    """How much a sentence's role in its thread takes from its match to the question."""
     if sentence.opener:
         return OPENER_DISCOUNT
     if chunk.asker and sentence.author == chunk.asker:
         return ASKER_DISCOUNT
+    if any(p.accepted and p.author_name == sentence.author for p in chunk.posts):
+        return ACCEPTED_BONUS
     return 1.0
 
 
