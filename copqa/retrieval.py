@@ -6,6 +6,7 @@ adhesion"); BM25 matches exact terms (`R_CheckUserInterrupt`, `E0425`).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -256,9 +257,14 @@ def _displaces(copy: Chunk, kept: Chunk) -> bool:
 _WORD = re.compile(r"\w+")
 
 
-def _words(chunk: Chunk) -> set[str]:
-    lines = (POST_HEADER.sub("", line) for line in chunk.text.lower().splitlines())
-    return {word for line in lines for word in _WORD.findall(line)}
+def _words(chunk: Chunk) -> frozenset[str]:
+    return _text_words(chunk.text)
+
+
+@functools.lru_cache(maxsize=4096)  # each candidate is compared with every chosen one
+def _text_words(text: str) -> frozenset[str]:
+    lines = (POST_HEADER.sub("", line) for line in text.lower().splitlines())
+    return frozenset(word for line in lines for word in _WORD.findall(line))
 
 
 SAME_WORDS = 0.85  # Jaccard of two passages' words: a cross-post, a re-uploaded file

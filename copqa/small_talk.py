@@ -18,8 +18,10 @@ _THANKS = re.compile(
     r"^(many |huge |big )?(thanks|thank you|thx|ty|cheers|much appreciated|appreciate (it|any))\b",
     re.IGNORECASE,
 )
+# Only introductions that say nothing of the topic: "I'm a new Ubuntu user" names one.
 _INTRODUCTION = re.compile(
-    r"^(my name is|(i'?m|i am) (a|an|new)\b|(i )?(just )?joined|new (here|to (this|the)))\b",
+    r"^(my name is \w+|(i'?m|i am) new here|new here|(i )?(just )?joined\b|"
+    r"(i'?m|i am) (a|an) [\w\s-]{0,30}\b(student|newbie|beginner|newcomer))",
     re.IGNORECASE,
 )
 _PIECES = re.compile(

@@ -42,6 +42,8 @@ def test_small_talk_is_left_out_of_the_search(typed: str, searched: str) -> None
         ("Hi Jane, set memory= to 25GB and it will fit on one node.", False),
         ("Thanks to the new scheduler, jobs now start within a minute of submission.", False),
         ("I am a maintainer of the CRAN mirror list and we update it monthly.", False),
+        ("I'm a new Ubuntu user.", False),  # it names what the question is about
+        ("I'm a PhD student.", True),
     ],
 )
 def test_small_talk_sentences(sentence: str, expected: bool) -> None:
