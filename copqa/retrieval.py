@@ -170,15 +170,19 @@ class HybridRetriever:
         similarity.update(
             self._store.similarities(vector, [i for i in fetched if i not in similarity])
         )
+        rank = {c.id: n for n, c in enumerate(candidates)}
         answer_for: dict[str, Chunk] = {}
         for opener in openers:
             replies = [fetched[i] for i in following if i.startswith(f"{opener.document_id}:")
                        and i in fetched]  # fmt: skip
-            if replies:
-                answer_for[opener.id] = max(
-                    replies,
-                    key=lambda c: (any(p.accepted for p in c.posts), similarity.get(c.id, 0.0)),
-                )
+            if not replies:
+                continue
+            best = max(
+                replies, key=lambda c: (any(p.accepted for p in c.posts), similarity.get(c.id, 0.0))
+            )
+            # Only ever brought up: a reply already found above its question stays where it is.
+            if rank.get(best.id, len(candidates)) > rank[opener.id]:
+                answer_for[opener.id] = best
         if not answer_for:
             return candidates
         moved = {a.id for a in answer_for.values()}
