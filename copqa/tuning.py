@@ -65,7 +65,6 @@ class Asker(Protocol):
 class Example:
     signals: Signals
     label: bool
-    own_thread: bool  # asked with its thread in the store
 
 
 @dataclass(frozen=True)
@@ -127,10 +126,10 @@ def collect(
         asking = f"{thread}:0"
         passages = [p for p in asker.passages(question, SearchFilter()) if p.chunk.id != asking]
         signals, quoted = asker.quoted(question, passages)
-        examples.append(Example(signals, thread in quoted, own_thread=True))
+        examples.append(Example(signals, thread in quoted))
         elsewhere = asker.passages(question, SearchFilter(exclude_documents=(thread,)))
         signals, _ = asker.quoted(question, elsewhere)
-        examples.append(Example(signals, False, own_thread=False))
+        examples.append(Example(signals, False))
         if on_question is not None:
             on_question(done + 1)
     return examples

@@ -18,7 +18,7 @@ from tests.cli import run_copqa
 def test_coverage_that_separates_the_labels_gets_a_positive_weight() -> None:
     # Same similarities for both labels: only coverage tells a right answer from a wrong one.
     examples = [
-        Example(Signals(0.6 + 0.01 * (n % 5), 0.6 + 0.01 * (n % 3), coverage), label, True)
+        Example(Signals(0.6 + 0.01 * (n % 5), 0.6 + 0.01 * (n % 3), coverage), label)
         for n in range(20)
         for coverage, label in ((0.8 + 0.01 * (n % 7), True), (0.2 + 0.01 * (n % 7), False))
     ]
