@@ -32,7 +32,7 @@ NOT_COVERED = "The community's knowledge doesn't cover this yet."
 OPENER_DISCOUNT = 0.9  # the opening post states the problem; the replies hold the answer
 ASKER_DISCOUNT = 0.85  # the asker's later posts mostly say more of the problem
 ACCEPTED_BONUS = 1.3  # the answer the asker accepted is the community's answer
-SELECTION_WINDOW = 0.2  # sentences this far below the best one still join the answer
+SELECTION_WINDOW = 0.3  # sentences this far below the best one still join the answer
 # How a post that asks for help reads when it has no question mark.
 _ASKS = re.compile(
     r"\b(how (do|can|should) (i|we|you)|is there a way|any(one|body) (know|have|tried)|"
@@ -76,6 +76,7 @@ class ExtractiveAnswerer:
         embedder: Embedder,
         calibration: Calibration | None = None,
         max_sentences: int = 3,
+        per_passage: int = 1,
         max_words: int = 90,
         redundancy: float = 0.85,
         vocabulary: Vocabulary | None = None,
@@ -84,6 +85,7 @@ class ExtractiveAnswerer:
         self.calibration = calibration or Calibration()
         self._vocabulary = vocabulary
         self._max_sentences = max_sentences
+        self._per_passage = per_passage
         self._max_words = max_words
         self._redundancy = redundancy
 
@@ -141,9 +143,15 @@ class ExtractiveAnswerer:
         return candidates, vectors[1:]
 
     def _select(self, candidates: list[_Candidate], vectors: np.ndarray) -> list[_Candidate]:
+        """The best sentences, at most `per_passage` of each passage.
+
+        One sentence of each of several passages beats three of one: the sentence most like
+        the question is often the one that restates it, and the answer sits in another post.
+        """
         order = sorted(range(len(candidates)), key=lambda i: -candidates[i].score)
         best = candidates[order[0]].score
         chosen: list[int] = []
+        quoted: dict[int, int] = {}
         words = 0
         for i in order:
             candidate = candidates[i]
@@ -151,12 +159,15 @@ class ExtractiveAnswerer:
                 candidate.score < best - SELECTION_WINDOW or len(chosen) == self._max_sentences
             ):
                 break
+            if quoted.get(candidate.passage, 0) >= self._per_passage:
+                continue
             if any(float(vectors[i] @ vectors[j]) > self._redundancy for j in chosen):
                 continue
             length = len(candidate.sentence.text.split())
             if chosen and words + length > self._max_words:
                 continue
             chosen.append(i)
+            quoted[candidate.passage] = quoted.get(candidate.passage, 0) + 1
             words += length
         # Readable order: by passage rank, then as the sentences stand in their passage.
         picked = [candidates[i] for i in chosen]

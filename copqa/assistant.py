@@ -200,6 +200,7 @@ def build_retriever(settings: Settings, store: Store, embedder: Embedder) -> Ret
         pool=options.pool,
         per_document=options.per_document,
         thread_answers=options.thread_answers,
+        asker_weight=options.asker_weight,
         fusion=options.fusion,
     )
 
@@ -213,6 +214,7 @@ def build_extractive(settings: Settings, embedder: Embedder, store: Store) -> Ex
         embedder,
         calibration,
         max_sentences=settings.answer.max_sentences,
+        per_passage=settings.answer.sentences_per_passage,
         vocabulary=CommunityVocabulary(store),
     )
 

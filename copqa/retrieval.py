@@ -125,6 +125,7 @@ class HybridRetriever:
         per_document: int = 2,
         fusion: Literal["score", "rrf"] = "score",
         thread_answers: bool = True,
+        asker_weight: float = 0.1,
     ) -> None:
         self._store = store
         self._embedder = embedder
@@ -135,6 +136,7 @@ class HybridRetriever:
         self.pool = pool
         self.per_document = per_document
         self.thread_answers = thread_answers
+        self.asker_weight = asker_weight
 
     def retrieve(self, question: str, k: int, where: SearchFilter = NO_FILTER) -> list[ScoredChunk]:
         depth = max(self.pool, k * 3)
@@ -147,6 +149,10 @@ class HybridRetriever:
             self._store.similarities(vector, [cid for cid in chunks if cid not in similarity])
         )
         fused = self._fuse(dense, keyword, similarity)
+        if self.asker_weight:
+            for cid in fused:
+                if asker_only(chunks[cid]):
+                    fused[cid] -= self.asker_weight
         ordered = sorted(fused, key=lambda cid: (-fused[cid], -(chunks[cid].created_at or 0)))
         candidates = [chunks[cid] for cid in ordered]
         if self.thread_answers:
@@ -211,6 +217,18 @@ class HybridRetriever:
             cid: self.dense_weight * sim + self.keyword_weight * bm25.get(cid, 0.0)
             for cid, sim in similarity.items()
         }
+
+
+def asker_only(chunk: Chunk) -> bool:
+    """Whether a thread's window holds only the words of the member who opened it.
+
+    The asker's posts state the problem, more of it, or thank: the answer is in the
+    words of the others.
+    """
+    posts = [p for p in chunk.posts if not p.is_bot]
+    return bool(chunk.thread_id and chunk.asker and posts) and all(
+        p.opener or p.author_name == chunk.asker for p in posts
+    )
 
 
 def _diverse(candidates: Sequence[Chunk], k: int, per_document: int) -> list[Chunk]:

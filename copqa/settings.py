@@ -140,6 +140,12 @@ class RetrievalSettings(BaseModel):
         default=True,
         description="A thread's opening post found brings the thread's best reply window along.",
     )
+    asker_weight: float = Field(
+        default=0.1,
+        ge=0,
+        description="Taken from the fused score of a thread window holding only the asker's "
+        "words (the problem stated, not its answer); 0 turns it off.",
+    )
 
 
 class AnswerSettings(BaseModel):
@@ -152,6 +158,12 @@ class AnswerSettings(BaseModel):
     )
     max_sentences: int = Field(
         default=3, ge=1, description="Sentences the extractive answer quotes at most."
+    )
+    sentences_per_passage: int = Field(
+        default=1,
+        ge=1,
+        description="Sentences it quotes of one passage at most: one each of several passages "
+        "found the answer's post more often than three of the best-matching one.",
     )
     max_question_chars: int = Field(
         default=4000,

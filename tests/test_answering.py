@@ -259,3 +259,19 @@ def test_the_author_of_the_quoted_words_ranks_first() -> None:
     finder = ExpertFinder(now=1_740_000_300)
     assert [e.name for e in finder.find([top, below])] == ["Tobias", "Marco"]  # rank decays
     assert [e.name for e in finder.find([top, below], quoted={"Marco"})] == ["Marco", "Tobias"]
+
+
+def test_the_answer_quotes_one_sentence_of_each_of_several_passages(embedder) -> None:
+    passages = _passages(
+        "The Kraken 2 printer restates it: live Z on the Kraken 2 printer drifts. "
+        "Live Z on the Kraken 2 printer is in its Calibration menu. "
+        "The Kraken 2 printer was bought in 2023.",
+        "Since the nozzle swap the Kraken 2 needs live Z at -1.05 mm.",
+    )
+    question = "What live Z does the Kraken 2 printer need?"
+    answer = ExtractiveAnswerer(embedder).answer(question, passages)
+    assert [len(c.quotes) for c in answer.citations] == [1, 1]
+    assert "-1.05 mm" in answer.answer
+    # Three of the best-matching passage crowd the answer's post out.
+    crowded = ExtractiveAnswerer(embedder, per_passage=3).answer(question, passages)
+    assert [c.chunk.id for c in crowded.citations] == ["d0:0"]

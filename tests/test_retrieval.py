@@ -8,7 +8,13 @@ from pathlib import Path
 
 from copqa.keyword_index import KeywordIndex
 from copqa.models import Document, Post, Section
-from copqa.retrieval import DenseRetriever, HybridRetriever, KeywordRetriever, SearchFilter
+from copqa.retrieval import (
+    DenseRetriever,
+    HybridRetriever,
+    KeywordRetriever,
+    SearchFilter,
+    asker_only,
+)
 from copqa.store import Store
 from tests.files import write_files
 
@@ -257,6 +263,54 @@ def test_a_found_question_brings_its_accepted_answer_after_it(pipeline, store, e
     # The replies restating the problem are nearer the question: alone, ranking misses it.
     without = HybridRetriever(store, embedder, thread_answers=False).retrieve(LASER_QUESTION, 3)
     assert answer not in [h.chunk.id for h in without]
+
+
+def test_a_window_of_only_the_askers_words_yields_to_the_answer(pipeline, store, embedder) -> None:
+    lena = [(LASER_QUESTION, "Lena"), *((t, "Lena") for t in LASER_CHATTER)]
+    texts = [*lena, (LASER_ANSWER, "Tobias")]
+    posts = tuple(
+        Post(
+            id=f"laser-{i}", author_id=name, author_name=name, text=t, created_at=1_740_000_000 + i
+        )
+        for i, (t, name) in enumerate(texts)
+    )
+    laser = Document(id="laser", kind="zulip", title="Kraken laser", channel="laser",
+                     created_at=1_740_000_000, posts=posts)  # fmt: skip
+    pipeline.write([(_source(), laser)])
+    windows = store.chunks([(c.id, 0.0) for c in _stored(store)])  # with their posts
+    stored = {h.chunk.post_ids[0]: h.chunk for h in windows}
+    restated, answer = stored["laser-2"], stored["laser-3"]
+    assert asker_only(restated) and not asker_only(answer)
+    question = "The Kraken laser only marks 3 mm birch plywood at full power now, what to do?"
+
+    def order(weight: float) -> list[str]:
+        retriever = HybridRetriever(
+            store, embedder, per_document=3, thread_answers=False, asker_weight=weight
+        )
+        return [h.chunk.id for h in retriever.retrieve(question, 3)]
+
+    # The asker saying more of the problem is nearer the question than the answer is (by
+    # 0.16 of cosine here, an extreme case) ...
+    assert order(0.0).index(restated.id) < order(0.0).index(answer.id)
+    # ... and yields to it once the asker's own words weigh less by more than that.
+    assert order(0.3).index(answer.id) < order(0.3).index(restated.id)
+
+
+def test_only_a_thread_window_without_another_members_words_is_the_askers() -> None:
+    from copqa.models import Chunk, PostRef
+
+    def window(*posts: PostRef) -> Chunk:
+        return Chunk(id="t:1", document_id="t", source_id="s", text="...", kind="slack",
+                     title="t", thread_id="t", posts=posts, asker="Lena")  # fmt: skip
+
+    lena, bot = PostRef("p1", "Lena"), PostRef("p2", "Bosun", is_bot=True)
+    assert asker_only(window(lena)) and asker_only(window(lena, bot))
+    assert not asker_only(window(lena, PostRef("p3", "Tobias")))
+    assert not asker_only(window(bot))
+    file_part = Chunk(
+        id="f:0", document_id="f", source_id="s", text="...", kind="markdown", title="f"
+    )
+    assert not asker_only(file_part)
 
 
 RESIN_QUESTION = "The Zephyr-9 extruder on our resin printer keeps clogging, what fixes it?"
