@@ -75,7 +75,7 @@ class ExtractiveAnswerer:
         self,
         embedder: Embedder,
         calibration: Calibration | None = None,
-        max_sentences: int = 3,
+        max_sentences: int = 4,
         per_passage: int = 1,
         max_words: int = 90,
         redundancy: float = 0.85,

@@ -157,7 +157,7 @@ class AnswerSettings(BaseModel):
         "question; unset: the calibration's own (0.45 by default, or what `copqa tune` chose).",
     )
     max_sentences: int = Field(
-        default=3, ge=1, description="Sentences the extractive answer quotes at most."
+        default=4, ge=1, description="Sentences the extractive answer quotes at most."
     )
     sentences_per_passage: int = Field(
         default=1,

@@ -273,5 +273,7 @@ def test_the_answer_quotes_one_sentence_of_each_of_several_passages(embedder) ->
     assert [len(c.quotes) for c in answer.citations] == [1, 1]
     assert "-1.05 mm" in answer.answer
     # Three of the best-matching passage crowd the answer's post out.
-    crowded = ExtractiveAnswerer(embedder, per_passage=3).answer(question, passages)
+    crowded = ExtractiveAnswerer(embedder, max_sentences=3, per_passage=3).answer(
+        question, passages
+    )
     assert [c.chunk.id for c in crowded.citations] == ["d0:0"]
