@@ -82,6 +82,15 @@ class Tuning:
         staging.replace(curve_path(home))
 
 
+def saved_curve(home: Path) -> list[dict[str, float]]:
+    """The curve `copqa tune` chose its threshold from; empty before it ran (or unreadable)."""
+    try:
+        details = json.loads(curve_path(home).read_text(encoding="utf-8"))
+        return [dict(row) for row in details["curve"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
 def calibration_path(home: Path) -> Path:
     return home / "calibration.json"
 

@@ -202,7 +202,7 @@ def _probe_delete(seat: Seat, expected: str) -> None:
 
 def _probe_maintainers(seat: Seat, expected: str) -> None:
     if expected == ALLOWED:
-        _, _, runs, report = seat.client.predict(api_name="/maintainers")
+        _, _, runs, report, _ = seat.client.predict(api_name="/maintainers")
         assert "added" in runs and "evaluation" in report
         return
     with pytest.raises(AppError, match=re.escape(expected)):

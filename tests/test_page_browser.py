@@ -236,7 +236,7 @@ def test_a_guest_rates_an_answer_and_the_maintainers_read_the_comment(
 
     maintainer = Client(app_url, verbose=False)
     maintainer.predict(MAINTAINER[0], MAINTAINER[2], api_name="/sign_in")
-    gaps, feedback, _, _ = maintainer.predict(api_name="/maintainers")
+    gaps, feedback, _, _, _ = maintainer.predict(api_name="/maintainers")
     assert (
         "The price list moved to the wiki" in feedback and "How do I pay for filament?" in feedback
     )

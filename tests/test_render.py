@@ -5,7 +5,7 @@ from __future__ import annotations
 from copqa.experts import ExpertFinder
 from copqa.models import Answer, Chunk, Citation, Expert, PostRef, Quote, ScoredChunk
 from copqa.sentences import passage_sentences
-from ui.render import answer_markdown, citation_card, highlighted, sources_html
+from ui.render import answer_markdown, calibration_html, citation_card, highlighted, sources_html
 
 EVIL = "<script>alert('x')</script> <img src=x onerror=alert(1)> [go](javascript:alert(1))"
 
@@ -82,3 +82,19 @@ def test_an_upload_is_credited_to_its_uploader_and_its_front_matter_is_only_a_cl
     assert '<div class="where">uploaded by bob · notes.md</div>' in citation_card(
         Citation(1, own, 0.8)
     )
+
+
+def test_the_tuned_calibration_shows_its_curve_with_the_chosen_threshold_marked(tmp_path) -> None:
+    from copqa.confidence import Calibration
+    from copqa.tuning import Tuning, saved_curve
+
+    curve = [
+        {"threshold": t, "coverage": c, "declined": d, "balanced_accuracy": (c + d) / 2}
+        for t, c, d in ((0.3, 0.9, 0.4), (0.35, 0.8, 0.6), (0.4, 0.5, 0.7))
+    ]
+    calibration = Calibration(threshold=0.35, fitted_on="<b>60</b> solved threads")
+    Tuning(calibration, threads=60, examples=120, curve=curve).save(tmp_path)
+    shown = calibration_html(Calibration.load(tmp_path / "calibration.json"), saved_curve(tmp_path))
+    assert "&lt;b&gt;60&lt;/b&gt; solved threads" in shown  # the fit's description is escaped
+    assert shown.count("<tr>") == 4 and "<td><b>0.35</b></td><td>80%</td><td>60%</td>" in shown
+    assert saved_curve(tmp_path / "never-tuned") == []

@@ -1,4 +1,4 @@
-"""The Maintainers tab: knowledge gaps, feedback, ingestion history, the latest evaluation."""
+"""The Maintainers tab: gaps, feedback, ingestion history, the latest evaluation, abstention."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import gradio as gr
 from copqa.accounts import Account
 from copqa.activity import EvaluationRecord
 from copqa.gaps import Gap, as_cases, knowledge_gaps
+from copqa.tuning import saved_curve
 from ui import render
 from ui.community import Community, maintainer_only
 
@@ -38,8 +39,10 @@ def build_maintainers_tab(community: Community, account: gr.State) -> tuple[Any,
     runs = gr.HTML()
     gr.Markdown("### Latest evaluation")
     report = gr.Markdown(NO_REPORT, latex_delimiters=render.NO_MATHS)
+    gr.Markdown("### When copqa declines")
+    abstention = gr.HTML(elem_id="calibration")
 
-    def overview(who: Account) -> tuple[str, str, str, str]:
+    def overview(who: Account) -> tuple[str, str, str, str, str]:
         maintainer_only(who)
         activity = community.activity
         return (
@@ -47,6 +50,9 @@ def build_maintainers_tab(community: Community, account: gr.State) -> tuple[Any,
             render.feedback_html(activity.feedback(limit=30)),
             render.runs_html(activity.runs(limit=20)),
             latest_report_markdown(activity.evaluations(limit=10)),
+            render.calibration_html(
+                community.assistant.extractive.calibration, saved_curve(community.settings.home)
+            ),
         )
 
     def current_gaps() -> list[Gap]:
@@ -63,7 +69,7 @@ def build_maintainers_tab(community: Community, account: gr.State) -> tuple[Any,
         path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
         return str(path)
 
-    outputs = [gaps, feedback, runs, report]
+    outputs = [gaps, feedback, runs, report, abstention]
     refresh.click(overview, [account], outputs, api_name="maintainers")
     export.click(export_cases, [account], [exported], api_name="export_gaps")
     return overview, [account], outputs

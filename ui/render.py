@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 
 from copqa.activity import FeedbackRecord, RunRecord
+from copqa.confidence import Calibration
 from copqa.gaps import Gap
 from copqa.library import Shelf
 from copqa.models import Answer, Chunk, Citation, Expert, iso_day
@@ -229,6 +230,34 @@ def runs_html(runs: Sequence[RunRecord]) -> str:
         + "".join(rows)
         + "</table>"
     )
+
+
+def calibration_html(calibration: Calibration, curve: Sequence[dict[str, float]]) -> str:
+    """Which confidence decides when copqa declines, and the curve its threshold came from."""
+    source = html.escape(calibration.fitted_on)
+    text = (
+        f"<p>copqa declines below a confidence of <b>{calibration.threshold:.2f}</b> "
+        f"(calibration fitted on {source}). <code>copqa tune</code> fits one on this community's solved "
+        "threads; the evaluation report draws coverage and precision over the threshold on "
+        "your own cases.</p>"
+    )
+    if not curve:
+        return text
+    rows = "".join(
+        f"<tr><td>{_chosen(row['threshold'], calibration.threshold)}</td>"
+        f"<td>{row['coverage']:.0%}</td><td>{row['declined']:.0%}</td>"
+        f"<td>{row['balanced_accuracy']:.0%}</td></tr>"
+        for row in curve
+    )
+    return (
+        text + '<table class="copqa-table"><tr><th>Threshold</th><th>Solved threads answered '
+        "from their replies</th><th>Declined with the thread removed</th>"
+        "<th>Balanced accuracy</th></tr>" + rows + "</table>"
+    )
+
+
+def _chosen(threshold: float, chosen: float) -> str:
+    return f"<b>{threshold:.2f}</b>" if threshold == chosen else f"{threshold:.2f}"
 
 
 def _link(url: str, label: str) -> str:
