@@ -122,7 +122,7 @@ class ExtractiveAnswerer:
         texts = [f"{passages[i].chunk.title}\n{passages[i].chunk.text}" for i in quoted]
         return Signals(
             sentence=max(c.score for c in chosen),
-            passage=passages[0].score,
+            passage=max(p.score for p in passages),
             coverage=coverage(question, texts, self._vocabulary),
         )
 

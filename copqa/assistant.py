@@ -16,6 +16,7 @@ from copqa.embedding import Embedder
 from copqa.errors import QuestionTooLongError
 from copqa.experts import ExpertFinder
 from copqa.models import Answer, ScoredChunk
+from copqa.reranking import Reranker, reranker_path
 from copqa.retrieval import (
     NO_FILTER,
     DenseRetriever,
@@ -201,6 +202,7 @@ def build_retriever(settings: Settings, store: Store, embedder: Embedder) -> Ret
         per_document=options.per_document,
         thread_answers=options.thread_answers,
         asker_weight=options.asker_weight,
+        reranker=Reranker.load(reranker_path(settings.home)) if options.rerank else None,
         fusion=options.fusion,
     )
 

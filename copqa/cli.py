@@ -21,7 +21,7 @@ from copqa.maintenance_cli import add_maintenance_parsers, open_store  # noqa: E
 from copqa.models import Answer, Chunk, Citation, ScoredChunk, iso_day  # noqa: E402
 from copqa.retrieval import SearchFilter  # noqa: E402
 from copqa.settings import Settings  # noqa: E402
-from copqa.tune_cli import add_tune_parser  # noqa: E402
+from copqa.tune_cli import add_tune_parser, describe_reranker, retrain_reranker  # noqa: E402
 from eval.command import add_eval_parser  # noqa: E402
 
 EXAMPLES = """examples:
@@ -42,7 +42,7 @@ EXAMPLES = """examples:
   copqa eval run cases.jsonl --fail-under recall@5=0.8,abstention=0.6
   copqa eval beir ../shared/eval/stackfaq   dense, BM25 and hybrid retrieval on a BEIR folder
   copqa eval build --from-threads --source stackexchange --out cases.jsonl
-  copqa tune                                fit when to abstain on the community's solved threads
+  copqa tune                                learn to rank from the community's solved threads
   copqa backup /backups/2026-11-29           a consistent copy, while the app runs
   copqa restore /backups/2026-11-29          put that copy back
   copqa rebuild                             make the vectors again from the catalog
@@ -165,6 +165,9 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
         report = pipeline.ingest(
             args.paths, kind=args.kind, uploader=args.uploader, prune=args.prune, progress=progress
         )
+    # What fusion ranks first changes with what is stored: the re-ranker learns it again.
+    changed = report.added or report.updated or report.removed
+    reranker = retrain_reranker(assistant, quiet=args.json) if changed else None
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
     else:
@@ -174,6 +177,8 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
         )
         for failure in report.failed:
             print(f"failed: {failure.path}: {failure.error}")
+        if changed:
+            print(describe_reranker(reranker))
     return 1 if args.strict and report.failed else 0
 
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from copqa.embedding import Embedder
 from copqa.models import Chunk, ScoredChunk
+from copqa.reranking import Reranker, asker_only, features
 from copqa.sentences import POST_HEADER
 from copqa.store import Store
 
@@ -69,6 +70,16 @@ class SearchFilter:
 
 
 NO_FILTER = SearchFilter()
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """What fusion found for a question: chunks in the fused order and their scores."""
+
+    ordered: list[Chunk]
+    similarity: dict[str, float]  # cosine to the question
+    keyword: dict[str, float]  # BM25 relative to the question's best match
+    vector: np.ndarray
 
 
 class Retriever(Protocol):
@@ -126,6 +137,7 @@ class HybridRetriever:
         fusion: Literal["score", "rrf"] = "score",
         thread_answers: bool = True,
         asker_weight: float = 0.1,
+        reranker: Reranker | None = None,
     ) -> None:
         self._store = store
         self._embedder = embedder
@@ -137,8 +149,20 @@ class HybridRetriever:
         self.per_document = per_document
         self.thread_answers = thread_answers
         self.asker_weight = asker_weight
+        self.reranker = reranker
 
     def retrieve(self, question: str, k: int, where: SearchFilter = NO_FILTER) -> list[ScoredChunk]:
+        found = self.candidates(question, k, where)
+        ordered = found.ordered
+        if self.reranker is not None:
+            ordered = self._reranked(question, found)
+        if self.thread_answers:
+            ordered = self._with_answers(ordered, k, found.vector, found.similarity)
+        selected = _diverse(ordered, k, self.per_document)
+        return [ScoredChunk(c, found.similarity.get(c.id, 0.0)) for c in selected]
+
+    def candidates(self, question: str, k: int, where: SearchFilter = NO_FILTER) -> Candidates:
+        """Both retrievers' finds in the fused order (before re-ranking), with their scores."""
         depth = max(self.pool, k * 3)
         vector = self._embedder.embed_query(question)
         dense = self._store.search(vector, depth, where.chroma_where())
@@ -148,17 +172,27 @@ class HybridRetriever:
         similarity.update(
             self._store.similarities(vector, [cid for cid in chunks if cid not in similarity])
         )
-        fused = self._fuse(dense, keyword, similarity)
+        best = max((h.score for h in keyword), default=0.0) or 1.0
+        relative = {h.chunk.id: h.score / best for h in keyword}
+        fused = self._fuse(dense, keyword, similarity, relative)
         if self.asker_weight:
             for cid in fused:
                 if asker_only(chunks[cid]):
                     fused[cid] -= self.asker_weight
         ordered = sorted(fused, key=lambda cid: (-fused[cid], -(chunks[cid].created_at or 0)))
-        candidates = [chunks[cid] for cid in ordered]
-        if self.thread_answers:
-            candidates = self._with_answers(candidates, k, vector, similarity)
-        selected = _diverse(candidates, k, self.per_document)
-        return [ScoredChunk(c, similarity.get(c.id, 0.0)) for c in selected]
+        return Candidates([chunks[cid] for cid in ordered], similarity, relative, vector)
+
+    def features(self, question: str, found: Candidates) -> np.ndarray:
+        """The re-ranker's features of each candidate (copqa/reranking.py)."""
+        return features(
+            question, found.ordered, found.similarity, found.keyword, self._store.keyword_index()
+        )
+
+    def _reranked(self, question: str, found: Candidates) -> list[Chunk]:
+        assert self.reranker is not None
+        scores = self.reranker.scores(self.features(question, found))
+        order = sorted(range(len(found.ordered)), key=lambda i: -scores[i])  # stable on ties
+        return [found.ordered[i] for i in order]
 
     def _with_answers(
         self, candidates: list[Chunk], k: int, vector: np.ndarray, similarity: dict[str, float]
@@ -202,7 +236,11 @@ class HybridRetriever:
         return result
 
     def _fuse(
-        self, dense: list[ScoredChunk], keyword: list[ScoredChunk], similarity: dict[str, float]
+        self,
+        dense: list[ScoredChunk],
+        keyword: list[ScoredChunk],
+        similarity: dict[str, float],
+        relative: dict[str, float],
     ) -> dict[str, float]:
         if self.fusion == "rrf":
             fused: dict[str, float] = {}
@@ -211,24 +249,10 @@ class HybridRetriever:
                     fused[hit.chunk.id] = fused.get(hit.chunk.id, 0.0) + weight / (RRF_K + rank + 1)
             return fused
         # Score fusion: cosine similarity, nudged by BM25 relative to the query's best match.
-        best = max((h.score for h in keyword), default=0.0) or 1.0
-        bm25 = {h.chunk.id: h.score / best for h in keyword}
         return {
-            cid: self.dense_weight * sim + self.keyword_weight * bm25.get(cid, 0.0)
+            cid: self.dense_weight * sim + self.keyword_weight * relative.get(cid, 0.0)
             for cid, sim in similarity.items()
         }
-
-
-def asker_only(chunk: Chunk) -> bool:
-    """Whether a thread's window holds only the words of the member who opened it.
-
-    The asker's posts state the problem, more of it, or thank: the answer is in the
-    words of the others.
-    """
-    posts = [p for p in chunk.posts if not p.is_bot]
-    return bool(chunk.thread_id and chunk.asker and posts) and all(
-        p.opener or p.author_name == chunk.asker for p in posts
-    )
 
 
 def _diverse(candidates: Sequence[Chunk], k: int, per_document: int) -> list[Chunk]:

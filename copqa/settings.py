@@ -140,6 +140,11 @@ class RetrievalSettings(BaseModel):
         default=True,
         description="A thread's opening post found brings the thread's best reply window along.",
     )
+    rerank: bool = Field(
+        default=True,
+        description="Re-rank the fused candidates with the model `copqa tune` or `copqa ingest` "
+        "trained on the community's solved threads, when there is one.",
+    )
     asker_weight: float = Field(
         default=0.1,
         ge=0,

@@ -1,8 +1,9 @@
-"""`copqa tune`: fit the abstention confidence on the community's own solved threads.
+"""`copqa tune`: learn from the community's own solved threads.
 
-copqa tune            refit and save COPQA_HOME/calibration.json (also after each ingest)
-copqa tune --json     the fitted weights, threshold and curve as JSON
-copqa tune --reset    forget the community's fit: the default calibration again
+copqa tune               train the re-ranker (COPQA_HOME/reranker.json; also after each ingest)
+copqa tune --abstention  also refit when to abstain (COPQA_HOME/calibration.json)
+copqa tune --json        what was learnt, as JSON
+copqa tune --reset       forget both: the fused order and the default calibration again
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ import sys
 from dataclasses import asdict
 
 from copqa.assistant import Assistant
+from copqa.rerank_training import train
+from copqa.reranking import Reranker, reranker_path
+from copqa.retrieval import HybridRetriever
 from copqa.settings import Settings
 from copqa.tuning import MIN_THREADS, Tuning, calibration_path, collect, fit, solved_questions
 
@@ -20,29 +24,49 @@ from copqa.tuning import MIN_THREADS, Tuning, calibration_path, collect, fit, so
 def add_tune_parser(commands: argparse._SubParsersAction) -> None:
     tune = commands.add_parser(
         "tune",
-        help="fit when to abstain on the community's solved threads",
+        help="learn to rank and when to abstain from the community's solved threads",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    tune.add_argument("--reset", action="store_true", help="back to the default calibration")
+    tune.add_argument("--abstention", action="store_true", help="also refit when to abstain")
+    tune.add_argument("--reset", action="store_true", help="forget the re-ranker and calibration")
     tune.add_argument("--json", action="store_true", help="print the result as JSON")
     tune.set_defaults(run=_tune)
 
 
+def retrain_reranker(assistant: Assistant, quiet: bool = False) -> Reranker | None:
+    """Train, save and start using the re-ranker; None (the old one kept) when it cannot be.
+
+    Only the hybrid retriever re-ranks; with too few solved threads nothing is learnt.
+    """
+    retriever = assistant.retriever
+    if not isinstance(retriever, HybridRetriever):
+        return None
+    with _bar(quiet, "re-ranker") as bar:
+        reranker = train(retriever, assistant.store, on_question=lambda n: bar.update(n - bar.n))
+    if reranker is not None:
+        reranker.save(reranker_path(assistant.settings.home))
+        if assistant.settings.retrieval.rerank:
+            retriever.reranker = reranker
+    return reranker
+
+
 def retune(assistant: Assistant, quiet: bool = False) -> Tuning | None:
     """Refit and save the calibration; None (and the old one kept) with too few threads."""
-    from tqdm import tqdm
-
     questions = solved_questions(assistant.store)
     if len(questions) < MIN_THREADS:
         return None
-    with tqdm(
-        total=len(questions), desc="tuning", unit=" thread", disable=quiet or None, file=sys.stderr
-    ) as bar:
+    with _bar(quiet, "abstention", len(questions)) as bar:
         examples = collect(assistant, questions, on_question=lambda done: bar.update(done - bar.n))
     tuning = fit(examples, len(questions), f"{len(questions)} solved threads of this community")
     tuning.save(assistant.settings.home)
     return tuning
+
+
+def describe_reranker(reranker: Reranker | None) -> str:
+    if reranker is None:
+        return f"re-ranker: not trained: fewer than {MIN_THREADS} solved threads to learn from"
+    return f"re-ranker: trained on {reranker.trained_on}"
 
 
 def describe(tuning: Tuning | None) -> str:
@@ -57,23 +81,34 @@ def describe(tuning: Tuning | None) -> str:
     )
 
 
+def _bar(quiet: bool, what: str, total: int | None = None):  # type: ignore[no-untyped-def]
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=what, unit=" thread", disable=quiet or None, file=sys.stderr)
+
+
 def _tune(args: argparse.Namespace, settings: Settings) -> int:
     if args.reset:
         calibration_path(settings.home).unlink(missing_ok=True)
-        print("calibration: default")
+        reranker_path(settings.home).unlink(missing_ok=True)
+        print("re-ranker: none; calibration: default")
         return 0
     assistant = Assistant.from_settings(settings)
     try:
-        tuning = retune(assistant, quiet=args.json)
+        reranker = retrain_reranker(assistant, quiet=args.json)
+        tuning = retune(assistant, quiet=args.json) if args.abstention else None
     finally:
         assistant.close()
     if args.json:
-        shown = (
-            None
+        shown = {
+            "reranker": None if reranker is None else asdict(reranker),
+            "abstention": None
             if tuning is None
-            else {**asdict(tuning), "calibration": asdict(tuning.calibration)}
-        )
+            else {**asdict(tuning), "calibration": asdict(tuning.calibration)},
+        }
         print(json.dumps(shown, indent=2))
     else:
-        print(describe(tuning))
+        print(describe_reranker(reranker))
+        if args.abstention:
+            print(describe(tuning))
     return 0

@@ -99,11 +99,16 @@ def curve_path(home: Path) -> Path:
     return home / "calibration-curve.json"
 
 
-def solved_questions(threads: Threads, limit: int = MAX_THREADS) -> list[tuple[str, str]]:
+def solved_questions(
+    threads: Threads, limit: int = MAX_THREADS, ask: Callable[[Document], str] | None = None
+) -> list[tuple[str, str]]:
     """(thread id, question) for threads whose opening post asks and someone else answered.
 
-    A fixed-seed sample, so a refit on the same store gives the same calibration.
+    `ask` says how a thread is asked ("" leaves it out): by default its title when that is
+    a question, else its opening words. A fixed-seed sample, so a refit on the same store
+    gives the same result.
     """
+    ask = ask or _question
     found = []
     for document_id in threads.discussion_ids():
         document = threads.discussion(document_id)
@@ -116,7 +121,7 @@ def solved_questions(threads: Threads, limit: int = MAX_THREADS) -> list[tuple[s
             and len(p.text.split()) >= MIN_REPLY_WORDS
             for p in document.posts[1:]
         )
-        question = _question(document)
+        question = ask(document)
         if answered and question:
             found.append((document_id, question))
     random.Random(SEED).shuffle(found)

@@ -11,6 +11,7 @@ from copqa.assistant import Assistant
 from copqa.embedding import Embedder
 from copqa.settings import Settings
 from copqa.store import Store
+from copqa.tune_cli import retrain_reranker
 from ingest.factory import build_pipeline
 
 
@@ -27,6 +28,8 @@ def scratch_assistant(
             report = build_pipeline(base, store, model).ingest([corpus], kind="jsonl")
             if report.failed:
                 raise RuntimeError(f"the corpus did not ingest cleanly: {report.failed[:3]}")
-            yield Assistant.over(base, model, store)
+            assistant = Assistant.over(base, model, store)
+            retrain_reranker(assistant, quiet=True)  # as `copqa ingest` does
+            yield assistant
         finally:
             store.close()

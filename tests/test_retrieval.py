@@ -8,12 +8,12 @@ from pathlib import Path
 
 from copqa.keyword_index import KeywordIndex
 from copqa.models import Document, Post, Section
+from copqa.reranking import asker_only
 from copqa.retrieval import (
     DenseRetriever,
     HybridRetriever,
     KeywordRetriever,
     SearchFilter,
-    asker_only,
 )
 from copqa.store import Store
 from tests.files import write_files

@@ -10,6 +10,7 @@ import pytest
 from copqa.assistant import Assistant
 from copqa.confidence import Signals
 from copqa.models import Document, Post
+from copqa.reranking import reranker_path
 from copqa.settings import Settings
 from copqa.tuning import MIN_THREADS, Example, calibration_path, curve_path, fit, solved_questions
 from tests.cli import run_copqa
@@ -111,12 +112,14 @@ def test_tune_with_too_few_threads_keeps_the_default(tmp_path: Path) -> None:
     home = tmp_path / "home"
     ingested = run_copqa(home, "ingest", str(solved_threads(tmp_path / "few", 5)))
     assert ingested.returncode == 0, ingested.stderr
-    # Ingesting never changes when to abstain: only `copqa tune` does, when asked.
+    assert f"re-ranker: not trained: fewer than {MIN_THREADS} solved threads" in ingested.stdout
+    # Ingesting never changes when to abstain: only `copqa tune --abstention` does.
     assert not calibration_path(home).exists()
-    tuned = run_copqa(home, "tune")
+    tuned = run_copqa(home, "tune", "--abstention")
     assert tuned.returncode == 0, tuned.stderr
     assert f"not refitted: fewer than {MIN_THREADS} solved threads" in tuned.stdout
     assert not calibration_path(home).exists() and not curve_path(home).exists()
+    assert not reranker_path(home).exists()
 
 
 def test_tune_fits_saves_is_used_and_resets(pipeline, store, settings, tmp_path: Path) -> None:
@@ -125,7 +128,11 @@ def test_tune_fits_saves_is_used_and_resets(pipeline, store, settings, tmp_path:
     store.close()  # the command opens the home itself
     home = settings.home
     assert not calibration_path(home).exists()
-    tuned = run_copqa(home, "tune")
+    plain = run_copqa(home, "tune")  # the re-ranker alone
+    assert plain.returncode == 0, plain.stderr
+    assert "re-ranker: trained on 45 solved threads" in plain.stdout
+    assert reranker_path(home).exists() and not calibration_path(home).exists()
+    tuned = run_copqa(home, "tune", "--abstention")
     assert tuned.returncode == 0, tuned.stderr
     assert "calibration: fitted on 45 solved threads" in tuned.stdout
     saved = json.loads(calibration_path(home).read_text())
@@ -147,6 +154,12 @@ def test_tune_fits_saves_is_used_and_resets(pipeline, store, settings, tmp_path:
     assert damaged.stderr.startswith("error: cannot read the calibration")
     assert "copqa tune" in damaged.stderr and "Traceback" not in damaged.stderr
 
+    calibration_path(home).unlink()
+    reranker_path(home).write_text('{"weights": [1.0], "mean": [0.0], "scale": [1.0]}')
+    other = run_copqa(home, "ask", "How do I clean the lathe?")
+    assert other.returncode == 1 and "Traceback" not in other.stderr
+    assert other.stderr.startswith("error: the re-ranker") and "copqa tune" in other.stderr
+
     reset = run_copqa(home, "tune", "--reset")
     assert reset.returncode == 0, reset.stderr
-    assert not calibration_path(home).exists()
+    assert not calibration_path(home).exists() and not reranker_path(home).exists()
