@@ -29,12 +29,15 @@ _BLOCK_TAGS = (
 _BLANK_RUNS = re.compile(r"\n\s*\n+")
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 _TEXT_TYPES = (NavigableString, CData)  # what get_text() reads
+_SCHEME = re.compile(r"^https?://")
 
 
 def html_to_text(html: str) -> str:
     """Visible text of an HTML fragment or page: scripts and styles dropped, links kept.
 
-    A link whose label differs from its address keeps both, as ``label (url)``.
+    A link reads as its label, where the reader saw it; when the label is not the address
+    itself, the address follows at the end of the paragraph, as ``(label: url)``. Words
+    quoted from the page, as anyone copies them, stay whole in the text.
     """
     return _soup_text(_parsed(html))
 
@@ -61,15 +64,17 @@ def _visible_pieces(root: Tag) -> list[str]:
     """
     pieces: list[str] = []
     link: _Link | None = None  # the outermost http(s) link being read
+    addresses: list[str] = []  # of the paragraph's links, written where it ends
     stack: list[PageElement | _TagEnd] = list(reversed(root.contents))
     while stack:
         node = stack.pop()
         if isinstance(node, _TagEnd):
-            if node.tag.name in _BLOCK_TAGS:
-                pieces.append("\n\n")
             if link is not None and link.tag is node.tag:
-                link.close(pieces)
+                addresses += link.close(pieces)
                 link = None
+            if node.tag.name in _BLOCK_TAGS:
+                _write_addresses(pieces, addresses)
+                pieces.append("\n\n")
         elif isinstance(node, Tag):
             if node.name in _DROPPED_TAGS:
                 continue
@@ -86,7 +91,14 @@ def _visible_pieces(root: Tag) -> list[str]:
             pieces.append(text)
             if link is not None and text.strip():
                 link.label.append(text.strip())
+    _write_addresses(pieces, addresses)
     return pieces
+
+
+def _write_addresses(pieces: list[str], addresses: list[str]) -> None:
+    if addresses:
+        pieces.append(f" ({'; '.join(addresses)})")
+        addresses.clear()
 
 
 @dataclass(frozen=True)
@@ -98,17 +110,22 @@ class _TagEnd:
 
 @dataclass
 class _Link:
-    """A link whose label, when it differs from the address, is written `label (url)`."""
+    """A link being read: its label stays in the text, its address is noted for later."""
 
     tag: Tag
     href: str
     start: int  # its first piece
     label: list[str] = field(default_factory=list)
 
-    def close(self, pieces: list[str]) -> None:
+    def close(self, pieces: list[str]) -> list[str]:
+        """The address to write after the paragraph, as `label: url`; none for a bare one."""
         label = " ".join(self.label)
-        if label != self.href:
-            pieces[self.start :] = [f"{label} ({self.href})" if label else self.href]
+        if not label:
+            pieces[self.start :] = [self.href]
+            return []
+        if label.rstrip("/") in (self.href.rstrip("/"), _SCHEME.sub("", self.href).rstrip("/")):
+            return []
+        return [f"{label}: {self.href}"]
 
 
 def html_title(page: str | BeautifulSoup) -> str:

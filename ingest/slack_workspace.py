@@ -28,13 +28,16 @@ def mrkdwn_to_text(
     """Plain text from Slack mrkdwn, with mentions and links made readable.
 
     `<@U1>` becomes `@Name`, `<#C1|general>` becomes `#general`, `<url|label>` becomes
-    `label (url)`, `<!here>` becomes `@here`, and `&amp; &lt; &gt;` are decoded.
+    `label`, as Slack shows it, with `(label: url)` at the end of its line, `<!here>`
+    becomes `@here`, and `&amp; &lt; &gt;` are decoded.
 
     Args:
         text: A message's `text` field.
         user_names: Member id to display name; an unknown id is kept as it is.
         channel_names: Channel id to name, for channel links without a label.
     """
+
+    addresses: list[str] = []  # of the line's labelled links
 
     def readable(match: re.Match[str]) -> str:
         target, _, label = match.group(1).partition("|")
@@ -49,9 +52,17 @@ def mrkdwn_to_text(
         if not label or label in (target, _SCHEME.sub("", target)):
             # Slack links bare text it takes for an address: "is.na" -> <http://is.na|is.na>.
             return label or target
-        return f"{label} ({target})"
+        addresses.append(f"{label}: {target}")
+        return label
 
-    plain = _MARKUP.sub(readable, text)
+    def line_text(line: str) -> str:
+        plain = _MARKUP.sub(readable, line)
+        if addresses:
+            plain += f" ({'; '.join(addresses)})"
+            addresses.clear()
+        return plain
+
+    plain = "\n".join(line_text(line) for line in text.split("\n"))
     # Slack escapes only these three; `&amp;` last so `&amp;lt;` stays the text "&lt;".
     return plain.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
 

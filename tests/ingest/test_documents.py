@@ -92,13 +92,25 @@ def test_html_drops_scripts_and_styles(tmp_path: Path) -> None:
     assert document.title == "Booking"
     text = document.sections[0].text
     assert "Book two days ahead." in text
-    assert "the rules (https://example.org/rules)" in text
+    assert "See the rules. (the rules: https://example.org/rules)" in text
     assert "alert" not in text and "color:red" not in text
 
 
 def test_html_to_text_keeps_lines_and_paragraphs() -> None:
     html = "<p>one<br>two <b>bold</b>er</p><ul><li>three</li><li>four</li></ul>"
     assert html_to_text(html) == "one\ntwo bolder\n\nthree\n\nfour"
+
+
+def test_a_link_reads_as_its_label_and_its_address_follows_the_paragraph() -> None:
+    html = (
+        '<p>There is a prototype in the <a href="https://git.example/ODA">ODA hooks</a>, '
+        'see <a href="https://www.example.org/">www.example.org</a> or '
+        '<a href="https://x.example/a"></a>.</p><p>Next <a href="https://b.example">b</a></p>'
+    )
+    assert html_to_text(html) == (
+        "There is a prototype in the ODA hooks, see www.example.org or https://x.example/a. "
+        "(ODA hooks: https://git.example/ODA)\n\nNext b (b: https://b.example)"
+    )
 
 
 def test_text_in_latin1_is_decoded(tmp_path: Path) -> None:

@@ -109,7 +109,9 @@ def test_every_raw_message_is_accounted_for(export: Path, documents: list[Docume
 def test_known_thread(documents: list[Document]) -> None:
     thread = _by_url(documents, f"{CORE_DEV_HELP}/p1612601741002500")
     assert thread.channel == "#core-dev-help"
-    assert thread.title == "While looking at issue 17998…"
+    assert (
+        thread.title == "While looking at issue 17998 and testing how to translate packages with…"
+    )
     assert thread.author == "Lluís Revilla Sancho"
     assert thread.created_at == 1612601741
     assert thread.path.endswith("slack/core-dev-help/2021-02-06.json")
@@ -119,7 +121,10 @@ def test_known_thread(documents: list[Document]) -> None:
     assert root.reply_to is None
     assert root.id != thread.id
     assert root.text.startswith(
-        "While looking at issue 17998 (https://bugs.r-project.org/bugzilla/show_bug.cgi?id=17998)"
+        "While looking at issue 17998 and testing how to translate packages with potools, "
+        "I found something I am not sure it is a bug: "
+        "(17998: https://bugs.r-project.org/bugzilla/show_bug.cgi?id=17998; "
+        "potools: https://github.com/MichaelChirico/potools)\n"
     )
     assert reply.author_name == "Heather Turner (admin, she/her)"
     assert reply.author_id == "U01DZUA88S1"
@@ -337,7 +342,7 @@ def test_threads_gather_replies_across_days_even_without_their_root(tmp_path: Pa
     assert [p.text for p in thread.posts] == [
         "Question @channel",
         "thanks (ts lost)",
-        "Answer for @Ada, see R (https://r-project.org) & #help",
+        "Answer for @Ada, see R & #help (R: https://r-project.org)",
     ]
     assert [p.created_at for p in thread.posts] == [1609459200, 1609459200, 1609545600]
     assert thread.posts[2].reply_to == thread.posts[0].id
@@ -389,7 +394,9 @@ def test_mrkdwn_to_text() -> None:
         "<#C1|renamed> <#C1> <#C9>": "#renamed #general #C9",
         "<!here> <!channel> <!everyone>": "@here @channel @everyone",
         "<!subteam^S1|@core> at <!date^1392734382^{date}|Feb 18>": "@core at Feb 18",
-        "<https://a.org/x|the docs> <https://a.org/y>": "the docs (https://a.org/x) https://a.org/y",
+        "<https://a.org/x|the docs> <https://a.org/y>\nnext <https://b.org|b>": (
+            "the docs https://a.org/y (the docs: https://a.org/x)\nnext b (b: https://b.org)"
+        ),
         "which(<http://is.na|is.na>(x)) <mailto:a@b.org|a@b.org>": "which(is.na(x)) a@b.org",
         "x &lt;- 1 &amp;&amp; y &gt; 2; &amp;lt;": "x <- 1 && y > 2; &lt;",
     }

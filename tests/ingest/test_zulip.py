@@ -55,7 +55,7 @@ def test_known_topic(threads: dict[tuple[str, str], Document]) -> None:
     assert first.author_id == "John Clyne"  # the archive's JSON carries no sender ids
     assert first.text.startswith("Hi All,")
     assert "CISL's VAPOR team is developing a Python API" in first.text
-    assert "www.vapor.ucar.edu (http://www.vapor.ucar.edu)" in first.text
+    assert "(www.vapor.ucar.edu). VAPOR provides interactive 3D rendering" in first.text
 
 
 def test_names_are_decoded_and_links_encoded_as_zulip_does(
