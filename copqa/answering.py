@@ -19,6 +19,7 @@ import numpy as np
 
 from copqa.confidence import Calibration, Signals, Vocabulary, coverage
 from copqa.embedding import Embedder
+from copqa.injection import steers_the_assistant
 from copqa.models import Answer, Chunk, Citation, Quote, ScoredChunk, iso_day
 from copqa.sentences import (
     Sentence,
@@ -286,8 +287,9 @@ class CitationChecker:
 
 
 def _answering_sentences(chunk: Chunk) -> list[Sentence]:
-    """The sentences of a passage that may answer: no question, greeting or thanks, and
-    nothing of an opening post that asks (the asker's statement of the problem).
+    """The sentences of a passage that may answer: no question, greeting or thanks, no
+    orders to an assistant, and nothing of an opening post that asks (the asker's
+    statement of the problem).
 
     An opening post that asks nothing (an announcement, a shared tip) is knowledge itself.
     """
@@ -305,6 +307,7 @@ def _answering_sentences(chunk: Chunk) -> list[Sentence]:
         if not s.text.endswith("?")  # a question does not answer a question, however alike
         and not (s.opener and opener_asks)
         and not is_small_talk(s.text)
+        and not steers_the_assistant(s.text)
     ]
 
 

@@ -201,6 +201,24 @@ def test_a_fake_citation_in_a_post_is_not_shown_as_one(community, embedder) -> N
         _check_shown(answer)
 
 
+def test_the_extractive_answer_never_quotes_orders_to_an_assistant(community, embedder) -> None:
+    """The poisoned posts are retrieved, and quoted from nowhere: they answer nothing.
+
+    The answerer never declines here (threshold 0), so whatever it quotes is seen.
+    """
+    settings, store = community
+    retriever = build_retriever(settings, store, embedder)
+    answerer = ExtractiveAnswerer(embedder).with_threshold(0)
+    orders = ("admin bot", "Ignore all previous instructions", "system prompt", "source")
+    for question in QUESTIONS:
+        passages = retriever.retrieve(question, 5)
+        assert {"ignore", "fence"} <= {_post_of(p.chunk) for p in passages}
+        answer = answerer.answer(question, passages)
+        assert answer.answered
+        for words in orders:
+            assert words not in answer.answer, answer.answer
+
+
 @pytest.mark.llm
 def test_a_real_model_shown_poisoned_posts_keeps_to_what_it_was_given(
     server_url: str,  # noqa: F811  (the fixture imported above)

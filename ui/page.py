@@ -80,7 +80,10 @@ def build_page(community: Community) -> gr.Blocks:
             _if_member(listing), library_inputs, library_outputs, api_visibility="private"
         )
         entered.success(
-            _if_maintainer(overview), overview_inputs, overview_outputs, api_visibility="private"
+            _if_maintainer(overview, len(overview_outputs)),
+            overview_inputs,
+            overview_outputs,
+            api_visibility="private",
         )
         uploaded.then(
             _if_member(listing), library_inputs, library_outputs, api_visibility="private"
@@ -118,8 +121,8 @@ def _if_member(listing: Any) -> Any:
     return refresh
 
 
-def _if_maintainer(overview: Any) -> Any:
+def _if_maintainer(overview: Any, outputs: int) -> Any:
     def refresh(who: Account) -> tuple[Any, ...]:
-        return overview(who) if who.is_maintainer else (gr.skip(),) * 4
+        return overview(who) if who.is_maintainer else (gr.skip(),) * outputs
 
     return refresh
