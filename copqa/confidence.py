@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from copqa.errors import ConfigError
+from copqa.json_file import write_json
 
 TYPO_SIMILARITY = 0.85  # "enviroment" still covers "environment"
 TYPO_MIN_LENGTH = 5
@@ -66,10 +67,7 @@ class Calibration:
         return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
 
     def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        staging = path.with_suffix(".tmp")
-        staging.write_text(json.dumps(asdict(self), indent=1), encoding="utf-8")
-        staging.replace(path)
+        write_json(path, asdict(self))
 
     @classmethod
     def load(cls, path: Path) -> Calibration | None:

@@ -22,6 +22,7 @@ import numpy as np
 
 from copqa.confidence import Vocabulary
 from copqa.errors import ConfigError
+from copqa.json_file import write_json
 from copqa.models import Chunk
 
 FEATURES = (
@@ -55,10 +56,7 @@ class Reranker:
         return np.asarray(standard @ np.array(self.weights))
 
     def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        staging = path.with_suffix(".tmp")
-        staging.write_text(json.dumps(asdict(self), indent=1), encoding="utf-8")
-        staging.replace(path)
+        write_json(path, asdict(self))
 
     @classmethod
     def load(cls, path: Path) -> Reranker | None:

@@ -29,6 +29,7 @@ from typing import Protocol
 import numpy as np
 
 from copqa.confidence import Calibration, Signals
+from copqa.json_file import write_json
 from copqa.models import Document, ScoredChunk
 from copqa.retrieval import SearchFilter
 
@@ -77,9 +78,7 @@ class Tuning:
     def save(self, home: Path) -> None:
         self.calibration.save(calibration_path(home))
         details = {"threads": self.threads, "examples": self.examples, "curve": self.curve}
-        staging = curve_path(home).with_suffix(".tmp")
-        staging.write_text(json.dumps(details, indent=1), encoding="utf-8")
-        staging.replace(curve_path(home))
+        write_json(curve_path(home), details)
 
 
 def saved_curve(home: Path) -> list[dict[str, float]]:
