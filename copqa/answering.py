@@ -323,7 +323,7 @@ def _discount(chunk: Chunk, sentence: Sentence) -> float:
 
 
 def _quote(sentence: Sentence) -> Quote:
-    return Quote(sentence.text, sentence.author)
+    return Quote(sentence.text, sentence.author, sentence.post_id)
 
 
 def _cite(sentence: str, n: int) -> str:

@@ -420,6 +420,9 @@ def _citation_json(citation: Citation) -> dict[str, object]:
         "n": citation.n,
         **_passage_json(citation.chunk, citation.score),
         "supported": citation.supported,
+        "quotes": [
+            {"text": q.text, "author": q.author, "post_id": q.post_id} for q in citation.quotes
+        ],
     }
 
 

@@ -178,6 +178,7 @@ class Quote:
 
     text: str
     author: str = ""
+    post_id: str = ""  # the post it was written in, when the passage is a discussion's
 
 
 @dataclass(frozen=True)
@@ -190,7 +191,7 @@ class Citation:
 
     def post(self, quote: Quote) -> PostRef | None:
         """The post a quote comes from, when the passage is part of a discussion."""
-        return next((p for p in self.chunk.posts if p.author_name == quote.author), None)
+        return next((p for p in self.chunk.posts if p.id == quote.post_id), None)
 
 
 @dataclass(frozen=True)

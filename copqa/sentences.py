@@ -103,28 +103,61 @@ class Sentence:
     position: int  # order within its passage
     author: str = ""
     opener: bool = False  # written in the post that opened the thread (the asker's)
+    post_id: str = ""  # the post it was written in, in a discussion
 
 
 def passage_sentences(chunk: Chunk, min_words: int = 4) -> list[Sentence]:
-    """A passage's sentences, each post's header removed but its author kept."""
+    """A passage's sentences, each post's header removed but its author and id kept."""
     found: list[Sentence] = []
     author = chunk.credited
-    posts_seen = 0
+    posts = _PostCursor(chunk)
     opens_thread = bool(chunk.thread_id) and chunk.id.endswith(":0")
     for line in _unwrapped_lines(chunk.text):
         # Post headers are the chunker's, in threads only: in a file they are the file's words.
         header = POST_HEADER.match(line) if chunk.thread_id else None
-        if header:
+        if header and posts.begins(header.group("author")):
             author = header.group("author")
             line = line[header.end() :]
-            posts_seen += 1
-        opener = opens_thread and posts_seen == 1
+        opener = opens_thread and posts.seen == 1
         line = _LIST_MARK.sub("", _table_row(line.strip()))
         for piece in _SENTENCE_END.split(line):
             piece = piece.strip()
             if len(piece.split()) >= min_words:
-                found.append(Sentence(piece, len(found), author, opener))
+                found.append(Sentence(piece, len(found), author, opener, posts.current))
     return found
+
+
+class _PostCursor:
+    """Which of a chunk's posts (`post_ids`, in order) the text being read belongs to.
+
+    The chunker opens each post with a header; a window may start inside a post split in
+    parts, whose header sits in the window before. A line a member wrote that merely looks
+    like a header is not taken for one when the chunk's posts say who writes next.
+    """
+
+    def __init__(self, chunk: Chunk) -> None:
+        self._ids = chunk.post_ids
+        self._authors = {p.id: p.author_name for p in chunk.posts}
+        continued = not POST_HEADER.match(chunk.text.lstrip())
+        self._index = 0 if continued else -1
+        self.seen = 0
+
+    @property
+    def current(self) -> str:
+        return self._ids[self._index] if 0 <= self._index < len(self._ids) else ""
+
+    def begins(self, author: str) -> bool:
+        """Whether a header naming `author` opens the next post (and move to it if so)."""
+        following = self._index + 1
+        if following < len(self._ids):
+            known = self._authors.get(self._ids[following])
+            if known is not None and known != author:
+                return False
+        elif self._ids:
+            return False  # every post of the chunk has begun already
+        self._index = following
+        self.seen += 1
+        return True
 
 
 _NEW_UNIT = re.compile(r"^\s*([-*+>|#]|\d+[.)])\s?")  # list item, quote, table row, heading

@@ -16,7 +16,7 @@ from copqa.activity import FeedbackRecord, RunRecord
 from copqa.confidence import Calibration
 from copqa.gaps import Gap
 from copqa.library import Shelf
-from copqa.models import Answer, Chunk, Citation, Expert, iso_day
+from copqa.models import Answer, Chunk, Citation, Expert, PostRef, iso_day
 
 # Gradio's Markdown, Chatbot and Dataframe render `$$...$$` as maths (KaTeX) by default.
 # Member text must show as typed, delimiters included: components that show it get none.
@@ -70,11 +70,10 @@ def citation_card(citation: Citation) -> str:
     chunk = citation.chunk
     posts = [p for p in (citation.post(q) for q in citation.quotes) if p is not None]
     day = iso_day(posts[0].created_at) if posts else iso_day(chunk.created_at)
-    url = next((p.url for p in posts if p.url), "") or chunk.url
     meta = " · ".join(html.escape(part) for part in (*_byline(citation), chunk.place, day) if part)
     return (
         f'<div class="copqa-card" data-citation="{citation.n}">'
-        f"<b>[{citation.n}] {html.escape(chunk.title)}</b>{_link(url, 'open the post' if posts else 'open')}"
+        f"<b>[{citation.n}] {html.escape(chunk.title)}</b>{_post_links(posts, chunk.url)}"
         f'<div class="where">{meta}</div>'
         f"<blockquote>{highlighted(chunk.text, [q.text for q in citation.quotes])}</blockquote>"
         "</div>"
@@ -258,6 +257,16 @@ def calibration_html(calibration: Calibration, curve: Sequence[dict[str, float]]
 
 def _chosen(threshold: float, chosen: float) -> str:
     return f"<b>{threshold:.2f}</b>" if threshold == chosen else f"{threshold:.2f}"
+
+
+def _post_links(posts: Sequence[PostRef], fallback: str) -> str:
+    """A link to each post the card quotes, in quoting order; else to the passage's place."""
+    urls = list(dict.fromkeys(p.url for p in posts if p.url))
+    if not urls:
+        return _link(fallback, "open")
+    if len(urls) == 1:
+        return _link(urls[0], "open the post")
+    return "".join(_link(url, f"post {n}") for n, url in enumerate(urls, 1))
 
 
 def _link(url: str, label: str) -> str:
