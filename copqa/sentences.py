@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from copqa.models import Chunk
+from copqa.models import Chunk, iso_day
 
 # "Name (2025-03-06): " opens each post inside a discussion chunk.
 POST_HEADER = re.compile(r"^(?P<author>[^\n]{1,120}?) \((?P<day>\d{4}-\d{2}-\d{2}|undated)\): ")
@@ -97,6 +97,15 @@ _STOPWORDS = frozenset(
 )
 
 
+def post_header(author_name: str, created_at: int | None) -> str:
+    """What opens a post in a discussion chunk, as `POST_HEADER` reads it back."""
+    return f"{header_name(author_name)} ({iso_day(created_at) or 'undated'}): "
+
+
+def header_name(author_name: str) -> str:
+    return author_name or "unknown"
+
+
 @dataclass(frozen=True)
 class Sentence:
     text: str
@@ -137,7 +146,7 @@ class _PostCursor:
 
     def __init__(self, chunk: Chunk) -> None:
         self._ids = chunk.post_ids
-        self._authors = {p.id: p.author_name for p in chunk.posts}
+        self._authors = {p.id: header_name(p.author_name) for p in chunk.posts}
         continued = not POST_HEADER.match(chunk.text.lstrip())
         self._index = 0 if continued else -1
         self.seen = 0

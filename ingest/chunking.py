@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from llama_index.core.node_parser import SentenceSplitter
 
-from copqa.models import Chunk, Document, Post, iso_day
+from copqa.models import Chunk, Document, Post
+from copqa.sentences import post_header
 
 MIN_POST_WORDS = 3  # "+1", "thanks!" and the like carry no knowledge of their own
 # How much of a thread's opening post a reply window carries as its question, for the
@@ -105,7 +106,7 @@ class Chunker:
         for post in posts:
             if len(post.text.split()) < MIN_POST_WORDS:
                 continue
-            header = f"{post.author_name or 'unknown'} ({iso_day(post.created_at) or 'undated'}): "
+            header = post_header(post.author_name, post.created_at)
             # Beyond this a post is a pasted log or dump: its opening says what it is about,
             # the rest would bury the thread under hundreds of near-identical chunks.
             body = post.text[: self._max_post_chars]

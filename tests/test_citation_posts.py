@@ -105,3 +105,15 @@ def test_a_window_that_opens_inside_a_split_post_credits_that_post() -> None:
     found = {s.text: (s.author, s.post_id) for s in passage_sentences(chunk)}
     assert found["rest of a long answer about the scheduler queue."] == ("Cy", "c1")
     assert found["Thanks, it runs now."] == ("Dee", "d1")
+
+
+def test_a_post_without_a_name_loses_its_header_too() -> None:
+    from copqa.models import Chunk, PostRef
+    from copqa.sentences import passage_sentences, post_header
+
+    text = post_header("", None) + "The passage of a line that names nobody as its writer."
+    chunk = Chunk(id="t:0", document_id="t", source_id="s", text=text, kind="jsonl",
+                  title="Lines", thread_id="t", post_ids=("l1",), posts=(PostRef("l1", ""),))  # fmt: skip
+    [sentence] = passage_sentences(chunk)
+    assert sentence.text == "The passage of a line that names nobody as its writer."
+    assert sentence.post_id == "l1"
