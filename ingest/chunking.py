@@ -20,6 +20,10 @@ MIN_POST_WORDS = 3  # "+1", "thanks!" and the like carry no knowledge of their o
 # How much of a thread's opening post a reply window carries as its question, for the
 # keyword index: an answer is then found by the words of the question it answers.
 CONTEXT_CHARS = 240
+# A post longer than a chunk is cut in parts that share this share of a chunk: a sentence
+# of up to 60 pieces (a path or a link is many) opens the next part too, so a quote of the
+# post's words is whole in one part or the other.
+POST_PART_OVERLAP = 0.3
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,12 @@ class Chunker:
         self._splitter = SentenceSplitter(
             chunk_size=chunk_size,
             chunk_overlap=chunk_overlap,
+            tokenizer=tokenize,
+            paragraph_separator="\n\n",
+        )
+        self._post_splitter = SentenceSplitter(
+            chunk_size=chunk_size,
+            chunk_overlap=max(chunk_overlap, int(chunk_size * POST_PART_OVERLAP)),
             tokenizer=tokenize,
             paragraph_separator="\n\n",
         )
@@ -115,7 +125,7 @@ class Chunker:
             if tokens <= self._chunk_size:
                 pieces.append(_PostPiece(post, text, tokens))
                 continue
-            for part in self._splitter.split_text(text):
+            for part in self._post_splitter.split_text(text):
                 pieces.append(_PostPiece(post, part, len(self._tokenize(part))))
         return pieces
 
