@@ -34,6 +34,9 @@ OPENER_DISCOUNT = 0.9  # the opening post states the problem; the replies hold t
 ASKER_DISCOUNT = 0.85  # the asker's later posts mostly say more of the problem
 ACCEPTED_BONUS = 1.3  # the answer the asker accepted is the community's answer
 SELECTION_WINDOW = 0.3  # sentences this far below the best one still join the answer
+# The first passage's best sentence leads the answer from this far below the best one: the
+# re-ranker put its window first, and a reply is often worded unlike the question it answers.
+LEAD_WINDOW = 2 * SELECTION_WINDOW
 # How a post that asks for help reads when it has no question mark.
 _ASKS = re.compile(
     r"\b(how (do|can|should) (i|we|you)|is there a way|any(one|body) (know|have|tried)|"
@@ -151,6 +154,12 @@ class ExtractiveAnswerer:
         """
         order = sorted(range(len(candidates)), key=lambda i: -candidates[i].score)
         best = candidates[order[0]].score
+        # The first passage is retrieval's best guess at the answer: its best sentence leads,
+        # unless it is about something else altogether.
+        lead = next((i for i in order if candidates[i].passage == 0), None)
+        if lead is not None and candidates[lead].score >= best - LEAD_WINDOW:
+            order.remove(lead)
+            order.insert(0, lead)
         chosen: list[int] = []
         quoted: dict[int, int] = {}
         words = 0

@@ -277,3 +277,15 @@ def test_the_answer_quotes_one_sentence_of_each_of_several_passages(embedder) ->
         question, passages
     )
     assert [c.chunk.id for c in crowded.citations] == ["d0:0"]
+
+
+def test_the_first_passage_is_quoted_even_when_worded_unlike_the_question(embedder) -> None:
+    # Retrieval (the re-ranker) put the reply first; a later passage restates the question.
+    passages = _passages(
+        "Update flox to the latest version: the isnan error was raised within flox, not xarray.",
+        "The weighted annual mean dies with an isnan TypeError since the update.",
+    )
+    question = "my weighted annual mean suddenly dies with an isnan TypeError, is it a known bug?"
+    answer = ExtractiveAnswerer(embedder).with_threshold(0).answer(question, passages)
+    assert answer.citations[0].chunk.id == "d0:0"
+    assert "Update flox" in answer.answer
