@@ -24,13 +24,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 from urllib.parse import urlsplit
 
+from copqa import home as layout
 from copqa.errors import ConfigError, StoreError
 from copqa.settings import CatalogSettings
 
 if TYPE_CHECKING:  # imported when a PostgreSQL catalog is opened: ~1 s a SQLite user never pays
     import psycopg
 
-SQLITE_FILE = "catalog.sqlite3"
 CONNECT_TIMEOUT = 5  # seconds to wait for a PostgreSQL server before calling it unreachable
 # pg_advisory_lock keys, scoped to the catalog's database: "copqa:wr" and "copqa:sc" as integers.
 _WRITER_LOCK = int.from_bytes(b"copqa:wr", "big")
@@ -112,14 +112,14 @@ def open_database(home: Path, settings: CatalogSettings | None = None) -> Databa
     """
     url = settings.url if settings else ""
     if not url:
-        return SQLiteDatabase(home / SQLITE_FILE)
+        return SQLiteDatabase(home / layout.CATALOG)
     return PostgresDatabase(url)
 
 
 def catalog_exists(home: Path, settings: CatalogSettings | None = None) -> bool:
     """Whether a catalog has been made there already (nothing is created to find out)."""
     if not (settings and settings.url):
-        return (home / SQLITE_FILE).exists()
+        return (home / layout.CATALOG).exists()
     with closing(PostgresDatabase(settings.url)) as database:
         return bool(database.columns("sources"))
 
@@ -215,7 +215,7 @@ class SQLiteDatabase(Database):
     @contextmanager
     def writer_lock(self) -> Iterator[None]:
         """A lock file beside the catalog: writers on this host, in any process."""
-        with open(self.path.parent / "ingest.lock", "w") as lock:
+        with open(self.path.parent / layout.INGEST_LOCK, "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             yield
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from copqa import home as layout
 from copqa.accounts import Accounts
 from copqa.activity import ActivityLog
 from copqa.catalog import Catalog
@@ -33,10 +34,8 @@ TABLES = (
     "runs", "questions", "feedback", "evaluations", "accounts", "forget_requests",
 )  # fmt: skip
 MANIFEST = "manifest.json"
-CATALOG_COPY = "catalog.sqlite3"
 VECTORS = "vectors.npy"
 VECTOR_IDS = "vector_ids.json"
-UPLOADS = "uploads"
 BATCH = 512
 
 Progress = Callable[[int, int], None]
@@ -79,15 +78,15 @@ def backup(store: Store, folder: Path) -> Manifest:
     partial.mkdir(parents=True)
     with store.exclusive():
         store.repair()
-        copy = _open_copy(partial / CATALOG_COPY)
+        copy = _open_copy(partial / layout.CATALOG)
         try:
             rows = {table: _copy_rows(store.database, copy, table) for table in TABLES}
         finally:
             copy.close()
         ids = _save_vectors(store, partial)
         missing = len(store.catalog.all_chunk_ids() - ids)
-        if (store.home / UPLOADS).is_dir():
-            shutil.copytree(store.home / UPLOADS, partial / UPLOADS)
+        if (store.home / layout.UPLOADS).is_dir():
+            shutil.copytree(store.home / layout.UPLOADS, partial / layout.UPLOADS)
     if missing:
         shutil.rmtree(partial)
         raise StoreError(
@@ -100,7 +99,7 @@ def backup(store: Store, folder: Path) -> Manifest:
         dimension=store.dimension,
         rows=rows,
         vectors=len(ids),
-        checksums={name: _sha256(partial / name) for name in (CATALOG_COPY, VECTORS, VECTOR_IDS)},
+        checksums={name: _sha256(partial / name) for name in (layout.CATALOG, VECTORS, VECTOR_IDS)},
     )
     (partial / MANIFEST).write_text(json.dumps(manifest.__dict__, indent=2))
     if folder.exists():
@@ -117,7 +116,7 @@ def restore(store: Store, folder: Path) -> Manifest:
             f"the backup in {folder} was made with the embedding model {manifest.model!r}, "
             f"not {store.model_identity!r}: restore it with that model"
         )
-    copy = SQLiteDatabase(folder / CATALOG_COPY)
+    copy = SQLiteDatabase(folder / layout.CATALOG)
     try:
         with store.exclusive():
             _create_tables(store.database)
@@ -138,9 +137,9 @@ def restore(store: Store, folder: Path) -> Manifest:
                 chunks = store.catalog.chunks_by_id(batch)
                 metadata = [chunks[cid].metadata() for cid in batch]
                 store.vectors.upsert(batch, np.asarray(matrix[start : start + BATCH]), metadata)
-            shutil.rmtree(store.home / UPLOADS, ignore_errors=True)
-            if (folder / UPLOADS).is_dir():
-                shutil.copytree(folder / UPLOADS, store.home / UPLOADS)
+            shutil.rmtree(store.home / layout.UPLOADS, ignore_errors=True)
+            if (folder / layout.UPLOADS).is_dir():
+                shutil.copytree(folder / layout.UPLOADS, store.home / layout.UPLOADS)
             store.changed()
     finally:
         copy.close()

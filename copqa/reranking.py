@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from copqa import home as layout
 from copqa.confidence import Vocabulary
 from copqa.errors import ConfigError
 from copqa.json_file import write_json
@@ -87,7 +88,7 @@ class Reranker:
 
 
 def reranker_path(home: Path) -> Path:
-    return home / "reranker.json"
+    return home / layout.RERANKER
 
 
 def features(

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from copqa import home as layout
 from copqa.activity import ActivityLog
 from copqa.catalog import Catalog, CatalogCounts, SourceRecord
 from copqa.database import open_database
@@ -69,7 +70,7 @@ class Store:
         chroma = chroma or ChromaSettings()
         # Vectors first: a Chroma server that is down fails before any file is opened.
         self.vectors = ChromaVectors.open(
-            home / "chroma", model_identity, dimension, chroma.url, chroma.collection
+            home / layout.VECTORS, model_identity, dimension, chroma.url, chroma.collection
         )
         try:
             self.database = open_database(home, catalog)
@@ -295,7 +296,7 @@ class Store:
         with self._keywords_lock:  # several askers after a change: one rebuild
             if self._keywords is not None and self._keywords.generation == generation:
                 return self._keywords
-            folder = self.home / "keyword"
+            folder = self.home / layout.KEYWORD_INDEX
             index = KeywordIndex.load(folder)
             if index is None or index.generation != generation:
                 texts = ((c.id, keyword_text(c)) for b in self.catalog.iter_chunks() for c in b)

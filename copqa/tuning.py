@@ -28,6 +28,7 @@ from typing import Protocol
 
 import numpy as np
 
+from copqa import home as layout
 from copqa.confidence import Calibration, Signals
 from copqa.json_file import write_json
 from copqa.models import Document, ScoredChunk
@@ -91,11 +92,11 @@ def saved_curve(home: Path) -> list[dict[str, float]]:
 
 
 def calibration_path(home: Path) -> Path:
-    return home / "calibration.json"
+    return home / layout.CALIBRATION
 
 
 def curve_path(home: Path) -> Path:
-    return home / "calibration-curve.json"
+    return home / layout.CALIBRATION_CURVE
 
 
 def solved_questions(

@@ -20,7 +20,7 @@ from copqa.embedding import Embedder
 from copqa.models import Chunk, Document, LoadFailure, stable_id
 from copqa.store import PreparedDocument, Store, embedding_text
 from ingest.chunking import Chunker
-from ingest.forgetting import without_authors
+from ingest.scrubbing import without_authors
 from ingest.sources import FoundSource, SourceFinder, file_sizes, fingerprint
 
 

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from copqa.errors import UnreadableSourceError
+from copqa.home import UPLOADS
 from ingest.archive import iter_zip_members
 from ingest.pipeline import IngestPipeline
 
-UPLOADS = "uploads"
 DOCUMENT_SUFFIXES = {"pdf": ".pdf", "html": ".html", "markdown": ".md", "text": ".txt"}
 _MARKDOWN_NAMES = (".md", ".markdown", ".mdx", ".rmd", ".qmd")
 _SNIFF_BYTES = 4096

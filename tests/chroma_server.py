@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.app_server import free_port, stop, wait_until_serving
+from eval.bench.app_server import free_port, stop, wait_until_serving
 
 CHROMA = Path(sys.executable).with_name("chroma")
 

@@ -130,7 +130,7 @@ def app_home(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def app_url(app_home: Path):
     """The page served by a real `python app.py` on loopback, shared by the page's tests."""
-    from tests.app_server import running_app
+    from eval.bench.app_server import running_app
 
     with running_app(app_home) as url:
         yield url
@@ -140,7 +140,7 @@ def app_url(app_home: Path):
 def closed_app_url(tmp_path_factory) -> Iterator[str]:
     """A second page, closed to guests (COPQA_APP__ALLOW_ANONYMOUS=false), with the sample
     ingested on first start and a member and a maintainer account."""
-    from tests.app_server import running_app
+    from eval.bench.app_server import running_app
     from tests.cli import run_copqa
 
     home = tmp_path_factory.mktemp("closed-home")

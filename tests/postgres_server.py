@@ -17,7 +17,7 @@ from pathlib import Path
 
 import psycopg
 
-from tests.app_server import free_port
+from eval.bench.app_server import free_port
 
 SUPERUSER = "copqa"
 

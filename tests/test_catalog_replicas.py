@@ -20,8 +20,8 @@ from copqa.database import PostgresDatabase
 from copqa.errors import ConfigError, StoreError
 from copqa.settings import CatalogSettings, ChromaSettings, Settings
 from copqa.store import Store
+from eval.bench.app_server import refused_port
 from ingest.factory import build_pipeline
-from tests.app_server import refused_port
 from tests.chroma_server import running_chroma
 from tests.cli import run_copqa
 from tests.files import write_files

@@ -15,7 +15,7 @@ from copqa.answering import CitationChecker, ExtractiveAnswerer
 from copqa.assistant import Assistant, build_retriever
 from copqa.llm import LLMAnswerer
 from copqa.models import Answer
-from tests.app_server import REPO, free_port, stop, wait_until_serving
+from eval.bench.app_server import REPO, free_port, stop, wait_until_serving
 from tests.page_client import page_client
 from tests.standin_llm import StandInLLM
 from tests.test_prompt_injection import QUESTIONS, community  # noqa: F401  (the fixture)

@@ -16,8 +16,8 @@ from copqa.errors import ModelMismatchError, StoreError
 from copqa.models import Answer
 from copqa.settings import ChromaSettings, Settings
 from copqa.store import Store
+from eval.bench.app_server import refused_port
 from ingest.factory import build_pipeline
-from tests.app_server import refused_port
 from tests.chroma_server import running_chroma
 from tests.cli import run_copqa
 

@@ -15,7 +15,8 @@ from copqa.errors import StoreError
 from copqa.settings import Settings
 from copqa.store import Store
 from ingest.factory import build_pipeline
-from ingest.forgetting import FORMER_MEMBER, forget_member
+from ingest.forgetting import forget_member
+from ingest.scrubbing import FORMER_MEMBER
 from ingest.uploads import Upload, UploadDesk
 from ui.community import Community
 

@@ -12,8 +12,9 @@ from copqa.accounts import ANONYMOUS, Account
 from copqa.assistant import Assistant
 from copqa.errors import AccessDeniedError
 from copqa.gaps import as_cases, knowledge_gaps
+from copqa.home import UPLOADS
 from copqa.library import Library
-from ingest.uploads import UPLOADS, Upload, UploadDesk
+from ingest.uploads import Upload, UploadDesk
 from tests.files import write_files
 
 BOB = Account("bob", "member")

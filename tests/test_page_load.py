@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from gradio_client import Client, handle_file
 
-from tests.app_server import running_app
+from eval.bench.app_server import running_app
 from tests.cli import run_copqa
 from tests.conftest import MEMBER
 from tests.files import write_files

@@ -18,7 +18,7 @@ import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
-from tests.app_server import running_app
+from eval.bench.app_server import running_app
 from tests.cli import run_copqa
 from tests.conftest import MAINTAINER, MEMBER, REPO
 from tests.page_client import last_answer, page_client

@@ -54,7 +54,9 @@ def test_a_card_names_the_member_who_wrote_the_quote_and_links_their_post() -> N
         posts=posts,
         text="Lena: Can I?\nTobias: No, use Snippet.",
     )
-    card = citation_card(Citation(1, chunk, 0.8, quotes=(Quote("No, use Snippet.", "Tobias", "p2"),)))
+    card = citation_card(
+        Citation(1, chunk, 0.8, quotes=(Quote("No, use Snippet.", "Tobias", "p2"),))
+    )
     assert "Tobias · #laser-cutter · 2025-02-18" in card
     assert 'href="https://x.slack.com/archives/C1/p2"' in card
     assert "<mark>No, use Snippet.</mark>" in card

@@ -14,7 +14,7 @@ from gradio_client import Client
 
 from copqa.maintenance import read_manifest
 from copqa.store import Store
-from tests.app_server import running_app
+from eval.bench.app_server import running_app
 from tests.cli import run_copqa
 from tests.files import write_files
 

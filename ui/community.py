@@ -9,10 +9,11 @@ import gradio as gr
 from copqa.accounts import Account, Accounts
 from copqa.activity import ActivityLog
 from copqa.assistant import Assistant
+from copqa.home import UPLOADS
 from copqa.library import Library
 from copqa.settings import Settings
 from ingest.factory import build_pipeline
-from ingest.uploads import UPLOADS, UploadDesk
+from ingest.uploads import UploadDesk
 
 
 @dataclass

@@ -16,7 +16,7 @@ import os
 import shutil
 from pathlib import Path
 
-PAGE_CACHE = "page-cache"
+from copqa.home import PAGE_CACHE
 
 
 def own_page_cache(home: Path) -> Path:

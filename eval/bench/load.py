@@ -21,7 +21,9 @@ from pathlib import Path
 from gradio_client import Client
 
 from copqa.settings import Settings
-from tests.app_server import running_app  # the same "start the app as a user would" as the tests
+from eval.bench.app_server import (
+    running_app,  # the same "start the app as a user would" as the tests
+)
 
 # sample/README.md: six questions the sample answers, then two it does not.
 QUESTIONS = (

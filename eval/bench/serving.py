@@ -13,8 +13,10 @@ from pathlib import Path
 
 from gradio_client import Client
 
+from eval.bench.app_server import (
+    app_process,  # the same "start the app as a user would" as the tests
+)
 from eval.bench.latency import QUESTIONS
-from tests.app_server import app_process  # the same "start the app as a user would" as the tests
 
 TARGET_GB = 2.5
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from copqa.errors import UnreadableSourceError
-from ingest.uploads import UPLOADS, Upload, UploadDesk, safe_name, sniff
+from copqa.home import UPLOADS
+from ingest.uploads import Upload, UploadDesk, safe_name, sniff
 from tests.files import write_files
 
 BLADES = "# Bandsaw blades\n\nSpare bandsaw blades live in the blue drawer under the bench.\n"

@@ -1,4 +1,7 @@
-"""`python app.py` started as a user starts it, on a free loopback port, for tests and benchmarks."""
+"""`python app.py` started as a user starts it, on a free loopback port, for benchmarks and tests.
+
+It starts the checkout's `app.py`, so the serving and load benchmarks run from a checkout.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
