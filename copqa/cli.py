@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import sys
 import time
@@ -16,10 +15,11 @@ from copqa.offline import enforce_offline
 enforce_offline()
 
 from copqa import home  # noqa: E402  (after the offline variables)
+from copqa.answer_output import answer_json, answer_text  # noqa: E402
 from copqa.assistant import Assistant, check_question  # noqa: E402  (after the offline variables)
 from copqa.errors import CopqaError  # noqa: E402
 from copqa.maintenance_cli import add_maintenance_parsers, open_store  # noqa: E402
-from copqa.models import Answer, Chunk, Citation, ScoredChunk, iso_day  # noqa: E402
+from copqa.members_cli import add_members_parser  # noqa: E402
 from copqa.retrieval import SearchFilter  # noqa: E402
 from copqa.settings import Settings  # noqa: E402
 from copqa.tune_cli import add_tune_parser, describe_reranker, retrain_reranker  # noqa: E402
@@ -99,23 +99,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
     ask.set_defaults(run=_ask)
 
-    members = commands.add_parser(
-        "members", help="the member directory and accounts; forget a member"
-    )
-    members.add_argument(
-        "action",
-        nargs="?",
-        choices=["list", "forget", "add", "remove", "accounts"],
-        default="list",
-        help="list posters (default), forget one; add, remove or list accounts",
-    )
-    members.add_argument("name", nargs="?", help="with forget: name or id; add, remove: account")
-    members.add_argument("--role", choices=["member", "maintainer"], help="with add: the role")
-    members.add_argument(
-        "--password-stdin", action="store_true", help="with add: read the password from stdin"
-    )
-    members.add_argument("--json", action="store_true", help="print as JSON")
-    members.set_defaults(run=_members)
+    add_members_parser(commands)
 
     sources = commands.add_parser("sources", help="the sources the store holds; delete one")
     sources.add_argument(
@@ -202,7 +186,7 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
             payload["seconds"] = round(time.perf_counter() - started, 3)
             print(json.dumps(payload, ensure_ascii=False), flush=True)
         else:
-            print(_answer_text(answer), flush=True)
+            print(answer_text(answer), flush=True)
     return 0
 
 
@@ -234,107 +218,6 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
         for key, value in stats.items():
             print(f"{key:>9}: {value}")
     return 0
-
-
-def _members(args: argparse.Namespace, settings: Settings) -> int:
-    from copqa.members import MemberDirectory
-
-    if args.action in ("add", "remove", "accounts"):
-        return _accounts(args, settings)
-    assistant = Assistant.from_settings(settings)
-    directory = MemberDirectory(assistant.store.catalog.members(), settings.members.aliases)
-    if args.action == "forget":
-        return _forget(args, settings, assistant, directory.identities(args.name or ""))
-    listing = [
-        {
-            "name": m.name,
-            "source_ids": list(m.source_ids),
-            "posts": m.posts,
-            "channels": list(m.channels),
-            "first_seen": iso_day(m.first_seen),
-            "last_seen": iso_day(m.last_seen),
-        }
-        for m in directory.members()
-    ]
-    if args.json:
-        print(json.dumps(listing, indent=2, ensure_ascii=False))
-    else:
-        for member in directory.members():
-            print(
-                f"{member.name}: {member.posts} posts in {', '.join(member.channels) or '-'}, "
-                f"{iso_day(member.first_seen)} to {iso_day(member.last_seen)}"
-            )
-    return 0
-
-
-def _forget(
-    args: argparse.Namespace, settings: Settings, assistant: Assistant, keys: set[str]
-) -> int:
-    from ingest.factory import build_pipeline
-    from ingest.forgetting import forget_member
-
-    if not args.name:
-        raise CopqaError("members forget needs the member's name or id")
-    pipeline = build_pipeline(settings, assistant.store, assistant.embedder)
-    report = forget_member(assistant.store, pipeline, keys)
-    result = {
-        "member": args.name,
-        "identities": sorted(keys),
-        "posts_removed": report.posts_removed,
-        "threads_rechunked": report.threads_rechunked,
-        "threads_removed": report.threads_removed,
-        "uploads_removed": report.uploads_removed,
-        "mentions_replaced": report.mentions_replaced,
-    }
-    if args.json:
-        print(json.dumps(result, indent=2, ensure_ascii=False))
-    else:
-        print(
-            f"forgot {args.name}: {report.posts_removed} posts removed, "
-            f"{report.threads_rechunked} threads re-chunked, {report.threads_removed} removed, "
-            f"{report.uploads_removed} uploads removed, {report.mentions_replaced} mentions replaced"
-        )
-    return 0
-
-
-def _accounts(args: argparse.Namespace, settings: Settings) -> int:
-    """Account commands: only the catalog, never the embedding model."""
-    from copqa.accounts import Accounts
-    from copqa.database import open_database
-
-    if args.action != "accounts" and not args.name:
-        raise CopqaError(f"members {args.action} needs the account name")
-    if args.action == "add" and not args.role:
-        raise CopqaError("members add needs --role member or --role maintainer")
-    password = _new_password(args) if args.action == "add" else ""
-    database = open_database(settings.home, settings.catalog)
-    try:
-        accounts = Accounts(database)
-        if args.action == "add":
-            account = accounts.add(args.name, args.role, password)
-            print(f"account {account.name} added as {account.role}")
-        elif args.action == "remove":
-            if not accounts.remove(args.name):
-                raise CopqaError(f"no account named {args.name!r}; see `copqa members accounts`")
-            print(f"account {args.name.strip()} removed")
-        elif args.json:
-            listing = [{"name": a.name, "role": a.role} for a in accounts.list()]
-            print(json.dumps(listing, indent=2, ensure_ascii=False))
-        else:
-            for account in accounts.list():
-                print(f"{account.name}: {account.role}")
-    finally:
-        database.close()
-    return 0
-
-
-def _new_password(args: argparse.Namespace) -> str:
-    if args.password_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
-    password = getpass.getpass(f"password for {args.name}: ")
-    if getpass.getpass("the same again: ") != password:
-        raise CopqaError("the two passwords differ; nothing was changed")
-    return password
 
 
 def _sources(args: argparse.Namespace, settings: Settings) -> int:
@@ -399,81 +282,6 @@ def _delete_source(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(f"deleted {entry.locator}: {entry.documents} documents, {entry.chunks} chunks")
     return 0
-
-
-def answer_json(answer: Answer) -> dict[str, object]:
-    """The machine interface of an answer; evaluations depend on these keys."""
-    return {
-        "question": answer.question,
-        "answer": answer.answer,
-        "answered": answer.answered,
-        "confidence": round(answer.confidence, 4),
-        "citations": [_citation_json(c) for c in answer.citations],
-        "retrieved": [_passage_json(p.chunk, p.score) for p in answer.retrieved],
-        "experts": [{"name": e.name, "score": e.score, "why": e.why} for e in answer.experts],
-        "unsupported": list(answer.unsupported),
-    }
-
-
-def _citation_json(citation: Citation) -> dict[str, object]:
-    return {
-        "n": citation.n,
-        **_passage_json(citation.chunk, citation.score),
-        "supported": citation.supported,
-        "quotes": [
-            {"text": q.text, "author": q.author, "post_id": q.post_id} for q in citation.quotes
-        ],
-    }
-
-
-def _passage_json(chunk: Chunk, score: float) -> dict[str, object]:
-    return {
-        "id": chunk.id,
-        "text": chunk.text,
-        "score": round(score, 4),
-        "title": chunk.title,
-        "author": chunk.author,
-        "uploader": chunk.uploader,
-        "url": chunk.url,
-        "path": chunk.path,
-        "page": chunk.page,
-        "created_at": chunk.created_at,
-        "date": iso_day(chunk.created_at),
-        "kind": chunk.kind,
-        "channel": chunk.channel,
-        "thread_id": chunk.thread_id,
-        "heading": chunk.heading,
-        "posts": [
-            {
-                "id": p.id,
-                "author": p.author_name,
-                "url": p.url,
-                "created_at": p.created_at,
-                "date": iso_day(p.created_at),
-            }
-            for p in chunk.posts
-        ],
-    }
-
-
-def _answer_text(answer: Answer) -> str:
-    lines = [answer.answer, ""]
-    for citation in answer.citations:
-        lines.append(f"[{citation.n}] {_source_line(ScoredChunk(citation.chunk, citation.score))}")
-    if answer.experts:
-        lines.append("Who to ask: " + "; ".join(f"{e.name} ({e.why})" for e in answer.experts))
-    lines.append(f"confidence {answer.confidence:.2f}")
-    return "\n".join(lines)
-
-
-def _source_line(passage: ScoredChunk) -> str:
-    chunk = passage.chunk
-    where = chunk.url or chunk.path
-    if chunk.page is not None:
-        where += f" p. {chunk.page}"
-    byline = f"uploaded by {chunk.uploader}" if chunk.uploader else chunk.author
-    parts = [chunk.title, byline, chunk.channel, iso_day(chunk.created_at), where]
-    return " · ".join(p for p in parts if p) + f"  (score {passage.score:.2f})"
 
 
 def _epoch(day: str | None, end_of_day: bool = False) -> int | None:

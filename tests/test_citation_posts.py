@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from copqa.answer_output import answer_json
 from copqa.answering import ExtractiveAnswerer
 from copqa.catalog import SourceRecord
-from copqa.cli import answer_json
 from copqa.models import Document, Post
 from copqa.retrieval import DenseRetriever
 from ingest.zulip import ZulipArchiveLoader
