@@ -11,8 +11,9 @@ import json
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 
+from copqa.catalog_records import CatalogCounts, LibraryEntry, MemberRecord, SourceRecord
+from copqa.chunk_metadata import chunk_from_metadata, flat_metadata
 from copqa.database import Database
 from copqa.models import Chunk, Document, Post, PostRef
 
@@ -51,52 +52,6 @@ _UPSERT_POST = """INSERT INTO posts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) 
     author_id = excluded.author_id, author_name = excluded.author_name, text = excluded.text,
     created_at = excluded.created_at, url = excluded.url, reply_to = excluded.reply_to,
     is_bot = excluded.is_bot, accepted = excluded.accepted, score = excluded.score"""
-
-
-@dataclass(frozen=True)
-class SourceRecord:
-    id: str
-    kind: str
-    locator: str
-    uploader: str
-
-
-@dataclass(frozen=True)
-class MemberRecord:
-    """One author as one source knows them (the alias map may merge several)."""
-
-    author_id: str
-    name: str
-    kind: str
-    posts: int
-    channels: tuple[str, ...]
-    first_seen: int | None
-    last_seen: int | None
-
-
-@dataclass(frozen=True)
-class LibraryEntry:
-    """One source as the library lists it."""
-
-    source_id: str
-    kind: str
-    locator: str
-    uploader: str
-    updated_at: int
-    channels: tuple[str, ...]
-    documents: int
-    chunks: int
-    title: str  # the first document's title: a file's own title
-    created_at: int | None  # the newest document's date
-
-
-@dataclass(frozen=True)
-class CatalogCounts:
-    sources: int
-    documents: int
-    posts: int
-    chunks: int
-    members: int
 
 
 class Catalog:
@@ -206,7 +161,7 @@ class Catalog:
             "INSERT INTO chunks VALUES (?, ?, ?, ?, ?)",
             [
                 (c.id, c.document_id, int(c.id.rsplit(":", 1)[1]), c.text,
-                 json.dumps(c.metadata(), ensure_ascii=False))
+                 json.dumps(flat_metadata(c), ensure_ascii=False))
                 for c in chunks
             ],
         )  # fmt: skip
@@ -232,7 +187,7 @@ class Catalog:
         uploader was kept on each chunk are credited to their uploader too.
         """
         rows = self._rows_with_ids("SELECT id, text, metadata FROM chunks", ids)
-        chunks = {cid: chunk_from_row(cid, text, json.loads(meta)) for cid, text, meta in rows}
+        chunks = {cid: chunk_from_metadata(cid, text, json.loads(meta)) for cid, text, meta in rows}
         sources = {c.source_id for c in chunks.values()}
         uploaders = dict(self._rows_with_ids("SELECT id, uploader FROM sources", sources))
         return {
@@ -264,7 +219,7 @@ class Catalog:
             "SELECT id, text, metadata FROM chunks WHERE id > ? ORDER BY id LIMIT ?",
             (after, batch),
         ).fetchall():
-            yield [chunk_from_row(cid, text, json.loads(meta)) for cid, text, meta in rows]
+            yield [chunk_from_metadata(cid, text, json.loads(meta)) for cid, text, meta in rows]
             after = rows[-1][0]
 
     def counts(self) -> CatalogCounts:
@@ -426,36 +381,3 @@ def _post_row(document_id: str, seq: int, post: Post) -> tuple[object, ...]:
         post.id, document_id, seq, post.author_id, post.author_name, post.text, post.created_at,
         post.url, post.reply_to, int(post.is_bot), int(post.accepted), post.score,
     )  # fmt: skip
-
-
-def chunk_from_row(chunk_id: str, text: str, metadata: dict[str, str | int]) -> Chunk:
-    """Rebuild a Chunk from its text and the flat metadata stored beside it."""
-
-    def text_of(key: str) -> str:
-        return str(metadata.get(key, ""))
-
-    def int_of(key: str) -> int | None:
-        value = metadata.get(key)
-        return int(value) if value is not None else None
-
-    post_ids = text_of("post_ids")
-    return Chunk(
-        id=chunk_id,
-        document_id=text_of("document_id"),
-        source_id=text_of("source_id"),
-        text=text,
-        kind=text_of("kind"),
-        title=text_of("title"),
-        path=text_of("path"),
-        url=text_of("url"),
-        page=int_of("page"),
-        author=text_of("author"),
-        created_at=int_of("created_at"),
-        thread_id=text_of("thread_id"),
-        channel=text_of("channel"),
-        heading=text_of("heading"),
-        post_ids=tuple(post_ids.split(",")) if post_ids else (),
-        context=text_of("context"),
-        asker=text_of("asker"),
-        uploader=text_of("uploader"),
-    )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from copqa.accounts import Account
-from copqa.catalog import LibraryEntry
+from copqa.catalog_records import LibraryEntry
 from copqa.errors import AccessDeniedError, StoreError
 from copqa.store import DELETE_BATCH, Store
 

@@ -23,6 +23,7 @@ from copqa import home as layout
 from copqa.accounts import Accounts
 from copqa.activity import ActivityLog
 from copqa.catalog import Catalog
+from copqa.chunk_metadata import flat_metadata
 from copqa.database import Database, SQLiteDatabase
 from copqa.errors import CopqaError, ModelMismatchError, StoreError
 from copqa.forget_requests import ForgetRequests
@@ -62,7 +63,7 @@ def rebuild(store: Store, embed: Callable[[list[str]], np.ndarray], progress: Pr
         total, done = store.counts().chunks, 0
         for batch in store.catalog.iter_chunks(BATCH):
             vectors = embed([embedding_text(c) for c in batch])
-            store.vectors.upsert([c.id for c in batch], vectors, [c.metadata() for c in batch])
+            store.vectors.upsert([c.id for c in batch], vectors, [flat_metadata(c) for c in batch])
             done += len(batch)
             progress(done, total)
         store.changed()
@@ -135,7 +136,7 @@ def restore(store: Store, folder: Path) -> Manifest:
             for start in range(0, len(ids), BATCH):
                 batch = ids[start : start + BATCH]
                 chunks = store.catalog.chunks_by_id(batch)
-                metadata = [chunks[cid].metadata() for cid in batch]
+                metadata = [flat_metadata(chunks[cid]) for cid in batch]
                 store.vectors.upsert(batch, np.asarray(matrix[start : start + BATCH]), metadata)
             shutil.rmtree(store.home / layout.UPLOADS, ignore_errors=True)
             if (folder / layout.UPLOADS).is_dir():

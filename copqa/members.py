@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from copqa.catalog import MemberRecord
+from copqa.catalog_records import MemberRecord
 
 
 @dataclass(frozen=True)

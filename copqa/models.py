@@ -143,28 +143,6 @@ class Chunk:
         where = f"#{self.channel.lstrip('#')}" if self.channel else self.path.rsplit("/", 1)[-1]
         return where if self.page is None else f"{where}, p. {self.page}"
 
-    def metadata(self) -> dict[str, str | int]:
-        """Flat scalar metadata, as Chroma requires (absent values left out)."""
-        values: dict[str, str | int | None] = {
-            "document_id": self.document_id,
-            "source_id": self.source_id,
-            "kind": self.kind,
-            "title": self.title,
-            "path": self.path,
-            "url": self.url,
-            "page": self.page,
-            "author": self.author,
-            "created_at": self.created_at,
-            "thread_id": self.thread_id,
-            "channel": self.channel,
-            "heading": self.heading,
-            "post_ids": ",".join(self.post_ids),
-            "context": self.context,
-            "asker": self.asker,
-            "uploader": self.uploader,
-        }
-        return {k: v for k, v in values.items() if v not in (None, "")}
-
 
 @dataclass(frozen=True)
 class ScoredChunk:

@@ -22,7 +22,9 @@ import numpy as np
 
 from copqa import home as layout
 from copqa.activity import ActivityLog
-from copqa.catalog import Catalog, CatalogCounts, SourceRecord
+from copqa.catalog import Catalog
+from copqa.catalog_records import CatalogCounts, SourceRecord
+from copqa.chunk_metadata import flat_metadata
 from copqa.database import open_database
 from copqa.errors import StoreError
 from copqa.forget_requests import ForgetRequests
@@ -194,7 +196,7 @@ class Store:
             self.vectors.upsert(
                 [c.id for c in chunks],
                 np.concatenate([item.vectors for item in prepared if item.chunks]),
-                [c.metadata() for c in chunks],
+                [flat_metadata(c) for c in chunks],
             )
         with self.catalog.transaction():
             for source in {item.source.id: item.source for item in prepared}.values():
@@ -251,7 +253,9 @@ class Store:
             for chunk_batch in _batches(sorted(missing), 512):
                 chunks = list(self.catalog.chunks_by_id(chunk_batch).values())
                 vectors = embed([embedding_text(c) for c in chunks])
-                self.vectors.upsert([c.id for c in chunks], vectors, [c.metadata() for c in chunks])
+                self.vectors.upsert(
+                    [c.id for c in chunks], vectors, [flat_metadata(c) for c in chunks]
+                )
             return len(orphans) + len(missing)
         return len(orphans)
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from copqa.catalog import SourceRecord
+from copqa.catalog_records import SourceRecord
 from copqa.embedding import Embedder
 from copqa.models import Chunk, Document, LoadFailure, stable_id
 from copqa.store import PreparedDocument, Store, embedding_text

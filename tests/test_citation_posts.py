@@ -12,7 +12,7 @@ import pytest
 
 from copqa.answer_output import answer_json
 from copqa.answering import ExtractiveAnswerer
-from copqa.catalog import SourceRecord
+from copqa.catalog_records import SourceRecord
 from copqa.models import Document, Post
 from copqa.retrieval import DenseRetriever
 from ingest.zulip import ZulipArchiveLoader

@@ -211,7 +211,7 @@ def test_filters_restrict_every_retriever(pipeline, store, embedder) -> None:
 
 
 def _source(uploader: str = ""):
-    from copqa.catalog import SourceRecord
+    from copqa.catalog_records import SourceRecord
 
     return SourceRecord(
         id=f"src{uploader}", kind="slack", locator=f"/nowhere/{uploader}", uploader=uploader

@@ -18,6 +18,7 @@ import psycopg
 import pytest
 
 from copqa.accounts import Account, Accounts
+from copqa.chunk_metadata import flat_metadata
 from copqa.errors import TooManyAttemptsError
 from copqa.members import MemberDirectory
 from copqa.settings import CatalogSettings, Settings
@@ -77,7 +78,7 @@ def templates(request, embedder, tmp_path_factory) -> Callable[[str], Template]:
                 vectors = store.vectors.vectors(ids)
             finally:
                 store.close()  # a PostgreSQL template may have no open sessions
-            metadata = {cid: chunks[cid].metadata() for cid in ids}
+            metadata = {cid: flat_metadata(chunks[cid]) for cid in ids}
             made[kind] = Template(home, catalog, report, vectors, metadata)
         return made[kind]
 

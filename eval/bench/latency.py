@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from copqa.assistant import Assistant
+from copqa.chunk_metadata import flat_metadata
 from copqa.embedding import Embedder
 from copqa.models import Chunk
 from copqa.reranking import reranker_path
@@ -95,7 +96,7 @@ def replicate(base: Path, target: Path, chunks: int, embedder: Embedder) -> Path
         if copy:
             matrix = matrix + rng.normal(0, 0.02, matrix.shape).astype(np.float32)
             matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
-        store.vectors.upsert([c.id for c in copies], matrix, [c.metadata() for c in copies])
+        store.vectors.upsert([c.id for c in copies], matrix, [flat_metadata(c) for c in copies])
         with store.catalog.transaction():
             store.catalog.insert_chunks(copies)
             store.catalog.bump_generation()
