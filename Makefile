@@ -23,7 +23,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 run: install
 	$(PY) app.py
 
-test: install browser postgres
+test: install browser postgres lint
 	$(PY) -m pytest
 
 # The page's end-to-end tests drive Debian's chromium through Playwright (executable_path):
@@ -67,5 +67,7 @@ eval: install
 	$(COPQA) ingest sample/docs sample/slack
 	$(COPQA) eval run sample/cases.jsonl --out eval/reports/sample
 
+# Style, types, and the layer contracts (tests/test_layers.py: which layer may import which).
 lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy
+	$(PY) -m pytest -q -p no:cacheprovider tests/test_layers.py

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from copqa.answering import (
     Answerer,
@@ -16,6 +16,7 @@ from copqa.embedding import Embedder
 from copqa.errors import QuestionTooLongError
 from copqa.experts import ExpertFinder
 from copqa.models import Answer, ScoredChunk
+from copqa.rerank_training import train
 from copqa.reranking import Reranker, reranker_path
 from copqa.retrieval import (
     NO_FILTER,
@@ -133,6 +134,21 @@ class Assistant:
             return []
         query = self._standalone(without_small_talk(question), history)
         return self.retriever.retrieve(query, depth, where)
+
+    def retrain_reranker(self, on_question: Callable[[int], None] | None = None) -> Reranker | None:
+        """Train, save and start using the re-ranker; None (the old one kept) when it cannot be.
+
+        Only the hybrid retriever re-ranks; with too few solved threads nothing is learnt.
+        """
+        retriever = self.retriever
+        if not isinstance(retriever, HybridRetriever):
+            return None
+        reranker = train(retriever, self.store, on_question=on_question)
+        if reranker is not None:
+            reranker.save(reranker_path(self.settings.home))
+            if self.settings.retrieval.rerank:
+                retriever.reranker = reranker
+        return reranker
 
     def close(self) -> None:
         self.store.close()

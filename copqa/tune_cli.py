@@ -14,9 +14,7 @@ import sys
 from dataclasses import asdict
 
 from copqa.assistant import Assistant
-from copqa.rerank_training import train
 from copqa.reranking import Reranker, reranker_path
-from copqa.retrieval import HybridRetriever
 from copqa.settings import Settings
 from copqa.tuning import MIN_THREADS, Tuning, calibration_path, collect, fit, solved_questions
 
@@ -35,20 +33,9 @@ def add_tune_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def retrain_reranker(assistant: Assistant, quiet: bool = False) -> Reranker | None:
-    """Train, save and start using the re-ranker; None (the old one kept) when it cannot be.
-
-    Only the hybrid retriever re-ranks; with too few solved threads nothing is learnt.
-    """
-    retriever = assistant.retriever
-    if not isinstance(retriever, HybridRetriever):
-        return None
+    """`Assistant.retrain_reranker` with a progress bar (none when `quiet`)."""
     with _bar(quiet, "re-ranker") as bar:
-        reranker = train(retriever, assistant.store, on_question=lambda n: bar.update(n - bar.n))
-    if reranker is not None:
-        reranker.save(reranker_path(assistant.settings.home))
-        if assistant.settings.retrieval.rerank:
-            retriever.reranker = reranker
-    return reranker
+        return assistant.retrain_reranker(on_question=lambda n: bar.update(n - bar.n))
 
 
 def retune(assistant: Assistant, quiet: bool = False) -> Tuning | None:

@@ -11,7 +11,6 @@ from copqa.assistant import Assistant
 from copqa.embedding import Embedder
 from copqa.settings import Settings
 from copqa.store import Store
-from copqa.tune_cli import retrain_reranker
 from ingest.factory import build_pipeline
 
 
@@ -29,7 +28,7 @@ def scratch_assistant(
             if report.failed:
                 raise RuntimeError(f"the corpus did not ingest cleanly: {report.failed[:3]}")
             assistant = Assistant.over(base, model, store)
-            retrain_reranker(assistant, quiet=True)  # as `copqa ingest` does
+            assistant.retrain_reranker()  # as `copqa ingest` does
             yield assistant
         finally:
             store.close()

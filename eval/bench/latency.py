@@ -28,7 +28,6 @@ from copqa.models import Chunk
 from copqa.reranking import reranker_path
 from copqa.settings import Settings
 from copqa.store import Store
-from copqa.tune_cli import retrain_reranker
 from ingest.factory import build_pipeline
 
 EXPORTS = (
@@ -70,7 +69,7 @@ def build_base(cache: Path, shared: Path, embedder: Embedder) -> Path:
     settings = Settings(home=home)
     store = Store(home, embedder.identity, embedder.dimension)
     build_pipeline(settings, store, embedder).ingest([shared / export for export in EXPORTS])
-    if retrain_reranker(Assistant.over(settings, embedder, store), quiet=True) is None:
+    if Assistant.over(settings, embedder, store).retrain_reranker() is None:
         raise RuntimeError("the bench corpus has too few solved threads to train a re-ranker")
     store.close()
     (home / "done").touch()
