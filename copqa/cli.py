@@ -14,9 +14,9 @@ from copqa.offline import enforce_offline
 
 enforce_offline()
 
-from copqa import home  # noqa: E402  (after the offline variables)
+from copqa import home as layout  # noqa: E402  (after the offline variables)
 from copqa.answer_output import answer_json, answer_text  # noqa: E402
-from copqa.assistant import Assistant, check_question  # noqa: E402  (after the offline variables)
+from copqa.assistant import Assistant, check_question  # noqa: E402
 from copqa.errors import CopqaError  # noqa: E402
 from copqa.maintenance_cli import add_maintenance_parsers, open_store  # noqa: E402
 from copqa.members_cli import add_members_parser  # noqa: E402
@@ -263,7 +263,7 @@ def _delete_source(args: argparse.Namespace, settings: Settings) -> int:
     store = open_store(settings)
     try:
         # As many chunks per transaction as ingestion writes: a killed deletion keeps its part.
-        library = Library(store, settings.home / home.UPLOADS, settings.ingest.embed_batch)
+        library = Library(store, settings.home / layout.UPLOADS, settings.ingest.embed_batch)
         path = str(Path(args.source).resolve())
         shelf = next(
             (s for s in library.shelves() if args.source == s.source_id or path == s.entry.locator),

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 import numpy as np
 from tokenizers import Tokenizer
 
-from copqa import home
+from copqa import home as layout
 from copqa.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ class Embedder:
             options.resolved_model_path(),
             options.batch_size,
             options.precision,
-            settings.home / home.MODELS,
+            settings.home / layout.MODELS,
         )
 
     def embed(self, texts: list[str]) -> np.ndarray:

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from copqa import home
+from copqa import home as layout
 from copqa.errors import CopqaError, StoreError
 from copqa.settings import Settings
 from copqa.store import Store
@@ -76,7 +76,7 @@ def _open_or_set_aside(settings: Settings) -> Store:
     """The store; an embedded vector folder that cannot be opened is moved aside first."""
     from copqa.vector_store import ChromaVectors
 
-    folder = settings.home / home.VECTORS
+    folder = settings.home / layout.VECTORS
     if not settings.chroma.url and folder.is_dir():
         try:
             ChromaVectors.open(folder, *_model(settings)).close()

@@ -20,7 +20,7 @@ from contextlib import AbstractContextManager, closing
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from copqa import home
+from copqa import home as layout
 from copqa.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -224,7 +224,7 @@ def _finish(
     from copqa.database import open_database
     from eval.report import write_report
 
-    folder = out or settings.home / home.EVALUATIONS / f"{time.strftime('%Y%m%d-%H%M%S')}-{name}"
+    folder = out or settings.home / layout.EVALUATIONS / f"{time.strftime('%Y%m%d-%H%M%S')}-{name}"
     write_report(result, folder)
     settings.home.mkdir(parents=True, exist_ok=True)
     with closing(open_database(settings.home, settings.catalog)) as database:

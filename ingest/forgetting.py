@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from copqa.home import UPLOADS
+from copqa import home as layout
 from copqa.store import Store
 from ingest.scrubbing import without_authors
 
@@ -64,7 +64,7 @@ def finish_forgetting(store: Store, pipeline: IngestPipeline) -> ForgetReport:
 
 def _uploads(store: Store, keys: frozenset[str]) -> ForgetReport:
     """The files they uploaded: stored file first, then the source (a retry finds it still)."""
-    uploads = store.home.resolve() / UPLOADS
+    uploads = store.home.resolve() / layout.UPLOADS
     removed = 0
     for source in store.catalog.sources():
         if source.uploader not in keys:

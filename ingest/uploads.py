@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from copqa import home as layout
 from copqa.errors import UnreadableSourceError
-from copqa.home import UPLOADS
 from ingest.archive import iter_zip_members
 from ingest.pipeline import IngestPipeline
 
@@ -60,7 +60,7 @@ class UploadDesk:
     """Receives uploads for one store: type and size checks, safe storage, ingestion."""
 
     def __init__(self, home: Path, pipeline: IngestPipeline, max_bytes: int) -> None:
-        self.folder = home.resolve() / UPLOADS
+        self.folder = home.resolve() / layout.UPLOADS
         self._pipeline = pipeline
         self._max_bytes = max_bytes
 

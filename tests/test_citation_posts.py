@@ -13,13 +13,13 @@ import pytest
 from copqa.answer_output import answer_json
 from copqa.answering import ExtractiveAnswerer
 from copqa.catalog_records import SourceRecord
-from copqa.models import Document, Post
+from copqa.models import Chunk, Document, Post, PostRef
 from copqa.retrieval import DenseRetriever
+from copqa.sentences import passage_sentences, post_header
 from ingest.zulip import ZulipArchiveLoader
-from tests.ingest.test_zulip import SITE
 from ui.render import citation_card
 
-TOPIC = f"{SITE}/#narrow/stream/10-python-questions/topic/xarray.20DataSet.20dimensions"
+TOPIC = "https://zulip2.cloud.ucar.edu/#narrow/stream/10-python-questions/topic/xarray.20DataSet.20dimensions"
 FIX = "Turns out that what I was trying can be accomplished using DataArray dimensions"
 
 
@@ -75,9 +75,6 @@ def test_a_quote_of_the_askers_fix_links_to_the_fix(pipeline, store, embedder, t
 
 
 def test_a_header_typed_inside_a_post_stays_that_posts_words() -> None:
-    from copqa.models import Chunk, PostRef
-    from copqa.sentences import passage_sentences
-
     text = (
         "Ana (2024-05-01): The log said this, pasted as it was:\n"
         "Bob (2024-04-30): restart the cluster before the job runs again.\n"
@@ -93,9 +90,6 @@ def test_a_header_typed_inside_a_post_stays_that_posts_words() -> None:
 
 
 def test_a_window_that_opens_inside_a_split_post_credits_that_post() -> None:
-    from copqa.models import Chunk, PostRef
-    from copqa.sentences import passage_sentences
-
     text = (
         "rest of a long answer about the scheduler queue.\nDee (2024-05-03): Thanks, it runs now."
     )
@@ -108,9 +102,6 @@ def test_a_window_that_opens_inside_a_split_post_credits_that_post() -> None:
 
 
 def test_a_post_without_a_name_loses_its_header_too() -> None:
-    from copqa.models import Chunk, PostRef
-    from copqa.sentences import passage_sentences, post_header
-
     text = post_header("", None) + "The passage of a line that names nobody as its writer."
     chunk = Chunk(id="t:0", document_id="t", source_id="s", text=text, kind="jsonl",
                   title="Lines", thread_id="t", post_ids=("l1",), posts=(PostRef("l1", ""),))  # fmt: skip

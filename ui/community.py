@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import gradio as gr
 
+from copqa import home as layout
 from copqa.accounts import Account, Accounts
 from copqa.activity import ActivityLog
 from copqa.assistant import Assistant
-from copqa.home import UPLOADS
 from copqa.library import Library
 from copqa.settings import Settings
 from ingest.factory import build_pipeline
@@ -35,7 +35,7 @@ class Community:
             settings,
             assistant,
             Accounts(store.database),
-            Library(store, store.home / UPLOADS),
+            Library(store, store.home / layout.UPLOADS),
             UploadDesk(store.home, pipeline, int(settings.app.max_upload_mb * 2**20)),
         )
 

@@ -16,12 +16,12 @@ import os
 import shutil
 from pathlib import Path
 
-from copqa.home import PAGE_CACHE
+from copqa import home as layout
 
 
 def own_page_cache(home: Path) -> Path:
     """This process's cache folder, empty, and removed again when the process exits."""
-    root = home.resolve() / PAGE_CACHE
+    root = home.resolve() / layout.PAGE_CACHE
     if root.is_dir():
         for folder in root.iterdir():
             # Another page serving the same home (a replica) keeps its folder.

@@ -21,9 +21,7 @@ from pathlib import Path
 from gradio_client import Client
 
 from copqa.settings import Settings
-from eval.bench.app_server import (
-    running_app,  # the same "start the app as a user would" as the tests
-)
+from eval.bench.app_server import running_app
 
 # sample/README.md: six questions the sample answers, then two it does not.
 QUESTIONS = (

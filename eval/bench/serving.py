@@ -13,9 +13,7 @@ from pathlib import Path
 
 from gradio_client import Client
 
-from eval.bench.app_server import (
-    app_process,  # the same "start the app as a user would" as the tests
-)
+from eval.bench.app_server import app_process
 from eval.bench.latency import QUESTIONS
 
 TARGET_GB = 2.5
