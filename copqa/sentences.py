@@ -127,7 +127,7 @@ def passage_sentences(chunk: Chunk, min_words: int = 4) -> list[Sentence]:
         if header and posts.begins(header.group("author")):
             author = header.group("author")
             line = line[header.end() :]
-        opener = opens_thread and posts.seen == 1
+        opener = opens_thread and posts.in_first
         line = _LIST_MARK.sub("", _table_row(line.strip()))
         for piece in _SENTENCE_END.split(line):
             piece = piece.strip()
@@ -149,7 +149,11 @@ class _PostCursor:
         self._authors = {p.id: header_name(p.author_name) for p in chunk.posts}
         continued = not POST_HEADER.match(chunk.text.lstrip())
         self._index = 0 if continued else -1
-        self.seen = 0
+
+    @property
+    def in_first(self) -> bool:
+        """Whether the text being read is the chunk's first post."""
+        return self._index == 0
 
     @property
     def current(self) -> str:
@@ -165,7 +169,6 @@ class _PostCursor:
         elif self._ids:
             return False  # every post of the chunk has begun already
         self._index = following
-        self.seen += 1
         return True
 
 
