@@ -21,29 +21,26 @@ from ui.page_cache import own_page_cache  # noqa: E402
 os.environ["GRADIO_TEMP_DIR"] = str(own_page_cache(Settings().home))
 
 from copqa.assistant import Assistant  # noqa: E402
-from ingest.factory import build_pipeline  # noqa: E402
-from ui.community import Community  # noqa: E402
 from ui.page import build_page  # noqa: E402
 from ui.render import CSS  # noqa: E402
 from ui.server_errors import EXCEPTION_HANDLERS  # noqa: E402
+from ui.services import PageServices  # noqa: E402
 
 SAMPLE = Path(__file__).resolve().parent / "sample"
 
 
 def main() -> None:
     settings = Settings()
-    assistant = Assistant.from_settings(settings)
+    services = PageServices.open(settings, Assistant.from_settings(settings))
     sample = os.environ.get("COPQA_SAMPLE", str(SAMPLE))
-    if sample and assistant.store.counts().chunks == 0:
+    if sample and services.assistant.store.counts().chunks == 0:
         print(f"First start: ingesting the sample community from {sample} ...", flush=True)
-        pipeline = build_pipeline(settings, assistant.store, assistant.embedder)
-        report = pipeline.ingest([Path(sample) / "docs", Path(sample) / "slack"])
+        report = services.pipeline.ingest([Path(sample) / "docs", Path(sample) / "slack"])
         print(
             f"  {report.added} documents, {report.chunks} chunks in {report.seconds:.0f} s",
             flush=True,
         )
-    community = Community.open(settings, assistant)
-    page = build_page(community)
+    page = build_page(services)
     page.queue(
         default_concurrency_limit=settings.app.ask_concurrency, max_size=settings.app.max_queue
     ).launch(

@@ -7,29 +7,28 @@ from collections.abc import Callable, Iterator, Sequence
 
 from copqa.answering import (
     Answerer,
+    Calibration,
     CitationChecker,
+    ExpertFinder,
     ExtractiveAnswerer,
+    Signals,
     StreamingAnswerer,
+    without_small_talk,
 )
-from copqa.confidence import Calibration, Signals
 from copqa.embedding import Embedder
 from copqa.errors import QuestionTooLongError
-from copqa.experts import ExpertFinder
-from copqa.models import Answer, ScoredChunk
-from copqa.rerank_training import train
-from copqa.reranking import Reranker, reranker_path
+from copqa.models import NO_FILTER, Answer, ScoredChunk, SearchFilter
 from copqa.retrieval import (
-    NO_FILTER,
     DenseRetriever,
     HybridRetriever,
     KeywordRetriever,
+    Reranker,
     Retriever,
-    SearchFilter,
+    reranker_path,
 )
 from copqa.settings import AnswerSettings, Settings
-from copqa.small_talk import without_small_talk
 from copqa.store import Store
-from copqa.tuning import calibration_path
+from copqa.tuning import calibration_path, train
 
 FOLLOW_UP_WORDS = 8  # a question this short after another one leans on it ("and on Windows?")
 
@@ -57,18 +56,16 @@ class Assistant:
     @classmethod
     def from_settings(cls, settings: Settings) -> Assistant:
         embedder = Embedder.from_settings(settings)
-        store = Store(
-            settings.home, embedder.identity, embedder.dimension, settings.chroma, settings.catalog
-        )
+        store = Store.from_settings(settings, embedder.identity, embedder.dimension)
         try:
             store.check_vectors()
         except BaseException:
             store.close()
             raise
-        return cls.over(settings, embedder, store)
+        return cls.on_store(settings, embedder, store)
 
     @classmethod
-    def over(cls, settings: Settings, embedder: Embedder, store: Store) -> Assistant:
+    def on_store(cls, settings: Settings, embedder: Embedder, store: Store) -> Assistant:
         """An assistant answering from an open store, with the retriever and answerer the settings name."""
         extractive = build_extractive(settings, embedder, store)
         return cls(
@@ -242,7 +239,7 @@ def build_answerer(
 ) -> Answerer:
     if settings.llm.provider == "none":
         return extractive
-    from copqa.llm import LLMAnswerer, build_llm
+    from copqa.answering import LLMAnswerer, build_llm
 
     return LLMAnswerer(build_llm(settings.llm), CitationChecker(embedder), extractive)
 

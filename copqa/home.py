@@ -1,6 +1,6 @@
 """The layout of `COPQA_HOME`: every file and folder copqa keeps there, named once.
 
-A backup (copqa/maintenance.py) copies the catalog and the uploads, and restores them to
+A backup (copqa/store/maintenance.py) copies the catalog and the uploads, and restores them to
 the same names; everything else here is rebuilt from them or from the sources.
 """
 

@@ -189,3 +189,32 @@ class Answer:
     retrieved: tuple[ScoredChunk, ...] = ()
     experts: tuple[Expert, ...] = field(default_factory=tuple)
     unsupported: tuple[str, ...] = ()  # sentences dropped for lack of support in their source
+
+
+@dataclass(frozen=True)
+class SearchFilter:
+    """Restricts retrieval to some sources; every empty field means "any"."""
+
+    kinds: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    since: int | None = None  # epoch seconds, inclusive
+    until: int | None = None
+    exclude_documents: tuple[str, ...] = ()  # e.g. the thread an evaluation case came from
+
+    def admits(self, chunk: Chunk) -> bool:
+        if chunk.document_id in self.exclude_documents:
+            return False
+        if self.kinds and chunk.kind not in self.kinds:
+            return False
+        if self.channels and chunk.channel not in self.channels:
+            return False
+        if self.authors and chunk.author not in self.authors:
+            return False
+        created = chunk.created_at
+        if self.since is not None and (created is None or created < self.since):
+            return False
+        return not (self.until is not None and (created is None or created > self.until))
+
+
+NO_FILTER = SearchFilter()

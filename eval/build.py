@@ -16,9 +16,9 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
-from copqa.accounts import Accounts
-from copqa.catalog import Catalog
+from copqa.community import Accounts
 from copqa.models import Document, Post, iso_day
+from copqa.store import Store
 
 RESOLUTIONS = ("accepted", "maintainer", "thanked")
 QUESTION_WORDS = frozenset(
@@ -72,29 +72,27 @@ class BuildResult:
 
 
 def cases_from_threads(
-    catalog: Catalog,
+    store: Store,
     *,
     kinds: Sequence[str] = (),
     maintainers: Collection[str] = frozenset(),
     limit: int | None = None,
 ) -> BuildResult:
-    """One case per solved thread of the catalog, in the catalog's stable order.
+    """One case per solved thread of the store, in the catalog's stable order.
 
     Args:
-        catalog: The store's catalog (`store.catalog`).
         kinds: Only threads of these kinds (e.g. ``("stackexchange",)``); empty means all.
         maintainers: Names (any case) whose reply resolves a thread when none was accepted.
         limit: At most this many cases; threads after the last case are not looked at.
     """
     result = BuildResult()
     staff = {name.casefold() for name in maintainers}
-    for document_id in catalog.discussion_ids(kinds):
+    for document_id in store.discussion_ids(kinds):
         if limit is not None and len(result.cases) >= limit:
             break
-        stored = catalog.document(document_id)
-        if stored is None:  # removed since the ids were read
+        document = store.discussion(document_id)
+        if document is None:  # removed since the ids were read
             continue
-        document = stored[1]
         result.threads += 1
         case = _case(document, staff)
         if case is None:

@@ -114,7 +114,7 @@ def run_beir(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import UTC, datetime
 
     from copqa.embedding import Embedder
-    from eval.retrieval import evaluate, load_beir
+    from eval.retrieval_quality import evaluate, load_beir
 
     dataset = load_beir(args.folder)
     embedder = Embedder.from_settings(settings)
@@ -142,9 +142,8 @@ def run_beir(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def build_cases(args: argparse.Namespace, settings: Settings) -> int:
-    from copqa.accounts import Accounts
-    from copqa.database import catalog_exists
-    from copqa.store import Store
+    from copqa.community import CommunityRecords
+    from copqa.store import Store, catalog_exists
 
     if not catalog_exists(settings.home, settings.catalog):
         raise ConfigError(f"no store at {settings.home}: ingest the community first")
@@ -156,13 +155,12 @@ def build_cases(args: argparse.Namespace, settings: Settings) -> int:
         from eval.build import cases_from_threads, load_maintainers
 
         embedder = Embedder.from_settings(settings)
-        store = Store(
-            settings.home, embedder.identity, embedder.dimension, settings.chroma, settings.catalog
-        )
+        store = Store.from_settings(settings, embedder.identity, embedder.dimension)
         try:
-            maintainers = load_maintainers(Accounts(store.database))
+            with CommunityRecords.open(settings) as records:
+                maintainers = load_maintainers(records.accounts)
             built = cases_from_threads(
-                store.catalog,
+                store,
                 kinds=tuple(args.source),
                 maintainers=maintainers | {m.casefold() for m in args.maintainer},
                 limit=args.limit,
@@ -183,20 +181,18 @@ def build_cases(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _gap_cases(settings: Settings) -> list[dict]:
-    from copqa.activity import ActivityLog
-    from copqa.database import open_database
+    from copqa.community import CommunityRecords, as_cases, knowledge_gaps
     from copqa.embedding import Embedder
-    from copqa.gaps import as_cases, knowledge_gaps
 
-    with closing(open_database(settings.home, settings.catalog)) as database:
-        questions = ActivityLog(database).gaps(settings.app.unsure_below)
+    with CommunityRecords.open(settings) as records:
+        questions = records.activity.gaps(settings.app.unsure_below)
     embedder = Embedder.from_settings(settings)
     return as_cases(knowledge_gaps(questions, embedder))
 
 
 def _assistant(settings: Settings, corpus: Path | None) -> AbstractContextManager[Assistant]:
     from copqa.assistant import Assistant
-    from copqa.database import catalog_exists
+    from copqa.store import catalog_exists
 
     if corpus is not None:
         from eval.scratch import scratch_assistant
@@ -210,7 +206,7 @@ def _assistant(settings: Settings, corpus: Path | None) -> AbstractContextManage
 def _judge(settings: Settings) -> LLMJudge:
     if settings.llm.provider == "none":
         raise ConfigError("--judge needs an LLM: set COPQA_LLM__PROVIDER, __BASE_URL, __MODEL")
-    from copqa.llm import build_llm
+    from copqa.answering import build_llm
     from eval.judge import LLMJudge
 
     return LLMJudge(build_llm(settings.llm))
@@ -220,16 +216,15 @@ def _finish(
     settings: Settings, result: dict, kind: str, subject: str, out: Path | None, name: str
 ) -> Path:
     """Write the three report files and record the run in the catalog's history."""
-    from copqa.activity import ActivityLog
-    from copqa.database import open_database
+    from copqa.community import CommunityRecords
     from eval.report import write_report
 
     folder = out or settings.home / layout.EVALUATIONS / f"{time.strftime('%Y%m%d-%H%M%S')}-{name}"
     write_report(result, folder)
     settings.home.mkdir(parents=True, exist_ok=True)
-    with closing(open_database(settings.home, settings.catalog)) as database:
+    with CommunityRecords.open(settings) as records:
         summary = result.get("metrics") or result.get("retrievers") or {}
-        ActivityLog(database).record_evaluation(kind, subject, str(folder.resolve()), summary)
+        records.activity.record_evaluation(kind, subject, str(folder.resolve()), summary)
     return folder
 
 

@@ -17,8 +17,7 @@ from pathlib import Path
 
 from copqa.answering import CitationChecker, ExtractiveAnswerer
 from copqa.assistant import Assistant
-from copqa.models import Answer, Chunk, ScoredChunk, iso_day
-from copqa.retrieval import SearchFilter
+from copqa.models import Answer, Chunk, ScoredChunk, SearchFilter, iso_day
 from copqa.sentences import answer_sentences
 from eval.cases import Case
 from eval.evidence import holds

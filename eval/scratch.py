@@ -27,7 +27,7 @@ def scratch_assistant(
             report = build_pipeline(base, store, model).ingest([corpus], kind="jsonl")
             if report.failed:
                 raise RuntimeError(f"the corpus did not ingest cleanly: {report.failed[:3]}")
-            assistant = Assistant.over(base, model, store)
+            assistant = Assistant.on_store(base, model, store)
             assistant.retrain_reranker()  # as `copqa ingest` does
             yield assistant
         finally:

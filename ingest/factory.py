@@ -7,12 +7,15 @@ from copqa.settings import Settings
 from copqa.store import Store
 from ingest.chunking import Chunker
 from ingest.forgetting import finish_forgetting
-from ingest.pipeline import IngestPipeline
-from ingest.registry import all_loaders
+from ingest.loaders import all_loaders
+from ingest.pipeline import IngestPipeline, RunLog
 from ingest.sources import SourceFinder
 
 
-def build_pipeline(settings: Settings, store: Store, embedder: Embedder) -> IngestPipeline:
+def build_pipeline(
+    settings: Settings, store: Store, embedder: Embedder, runs: RunLog | None = None
+) -> IngestPipeline:
+    """The pipeline the settings describe; `runs`: where its runs are recorded (None: nowhere)."""
     chunker = Chunker(
         embedder.tokenize,
         settings.ingest.chunk_size,
@@ -28,6 +31,7 @@ def build_pipeline(settings: Settings, store: Store, embedder: Embedder) -> Inge
         max_file_bytes=int(settings.ingest.max_file_mb * 2**20),
         # What ingestion makes of the same files depends on these settings too.
         settings_fingerprint=settings.ingest.model_dump_json() + settings.sources.model_dump_json(),
+        runs=runs,
     )
     # Every change of the store, through this pipeline or not, first finishes pending forgets.
     store.finish_pending_with(lambda: finish_forgetting(store, pipeline))

@@ -56,9 +56,9 @@ def forget_member(store: Store, pipeline: IngestPipeline, keys: Set[str]) -> For
 def finish_forgetting(store: Store, pipeline: IngestPipeline) -> ForgetReport:
     """Carry out every pending forget request, oldest first; run inside `store.changing`."""
     report = ForgetReport()
-    for request in store.forget_requests.pending():
+    for request in store.pending_forgets():
         report += _uploads(store, request.keys) + _threads(store, pipeline, request.keys)
-        store.forget_requests.finish(request.id)
+        store.finish_forget(request)
     return report
 
 
@@ -66,7 +66,7 @@ def _uploads(store: Store, keys: frozenset[str]) -> ForgetReport:
     """The files they uploaded: stored file first, then the source (a retry finds it still)."""
     uploads = store.home.resolve() / layout.UPLOADS
     removed = 0
-    for source in store.catalog.sources():
+    for source in store.sources():
         if source.uploader not in keys:
             continue
         located = Path(source.locator).resolve()
@@ -79,9 +79,8 @@ def _uploads(store: Store, keys: frozenset[str]) -> ForgetReport:
 
 def _threads(store: Store, pipeline: IngestPipeline, keys: frozenset[str]) -> ForgetReport:
     removed_posts = rechunked = removed_threads = mentions = 0
-    written = set(store.catalog.documents_by_authors(keys))
-    for document_id in sorted(written | set(store.catalog.documents_mentioning(keys))):
-        stored = store.catalog.document(document_id)
+    for document_id in store.documents_of(keys):
+        stored = store.stored_document(document_id)
         if stored is None:
             continue
         source_id, document = stored
@@ -95,7 +94,7 @@ def _threads(store: Store, pipeline: IngestPipeline, keys: frozenset[str]) -> Fo
             store.delete_documents([document_id])
             removed_threads += 1
             continue
-        source = store.catalog.source(source_id)
+        source = store.source(source_id)
         if source is not None:
             pipeline.write([(source, remaining)])
             rechunked += 1

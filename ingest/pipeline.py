@@ -14,11 +14,11 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
-from copqa.catalog_records import SourceRecord
-from copqa.embedding import Embedder
+from copqa.embedding import Embedder, embedding_text
 from copqa.models import Chunk, Document, LoadFailure, stable_id
-from copqa.store import PreparedDocument, Store, embedding_text
+from copqa.store import PreparedDocument, SourceRecord, Store
 from ingest.chunking import Chunker
 from ingest.scrubbing import without_authors
 from ingest.sources import FoundSource, SourceFinder, file_sizes, fingerprint
@@ -84,6 +84,14 @@ class IngestReport:
         }
 
 
+class RunLog(Protocol):
+    """Where ingestion runs are recorded (the community's activity log)."""
+
+    def start_run(self, paths: list[str]) -> int: ...
+
+    def finish_run(self, run_id: int, report: dict[str, object]) -> None: ...
+
+
 class IngestPipeline:
     def __init__(
         self,
@@ -94,8 +102,11 @@ class IngestPipeline:
         embed_batch: int = 512,
         max_file_bytes: int | None = None,
         settings_fingerprint: str = "",
+        runs: RunLog | None = None,
     ) -> None:
+        """`runs`: where each run is recorded; None for a throw-away store (evaluation, benchmarks)."""
         _return_large_blocks_to_the_os()
+        self._runs = runs
         self._settings_fingerprint = settings_fingerprint
         self._store = store
         self._embedder = embedder
@@ -116,7 +127,8 @@ class IngestPipeline:
         started = time.perf_counter()
         report = IngestReport()
         roots = [p.resolve() for p in paths]
-        with self._store.ingestion([str(p) for p in roots]) as run_id:
+        with self._store.changing():
+            run_id = self._runs.start_run([str(p) for p in roots]) if self._runs else None
             # Sources are listed first (paths only, nothing read) so their size is known.
             sources: list[FoundSource] = []
             for root in roots:
@@ -128,7 +140,7 @@ class IngestPipeline:
             tracker = _Tracker(progress, report, [f.path for f in sources])
             # One batch across all sources: a folder of small files embeds like one big file.
             batch = _Batch(self._embed_batch, self.write, report, tracker.written)
-            forgotten = self._store.catalog.forgotten()
+            forgotten = self._store.forgotten()
             fingerprints: dict[str, str] = {}
             for found in sources:
                 tracker.start_source(found.path)
@@ -139,14 +151,14 @@ class IngestPipeline:
             batch.flush()
             # Only now is every document of these sources stored: a crash before this
             # line leaves the old fingerprints, and the next run reads the files again.
-            with self._store.catalog.transaction():
-                self._store.catalog.set_fingerprints(fingerprints)
+            self._store.set_fingerprints(fingerprints)
             if prune:
                 report.removed += self._prune_missing(roots)
             if report.added or report.updated or report.removed:
                 self._store.keyword_index()  # rebuilt now, not on the next question
             report.seconds = time.perf_counter() - started
-            self._store.activity.finish_run(run_id, report.to_json())
+            if self._runs and run_id is not None:
+                self._runs.finish_run(run_id, report.to_json())
         return report
 
     def _ingest_source(
@@ -170,9 +182,9 @@ class IngestPipeline:
             locator=str(found.path),
             uploader=uploader,
         )
-        stored = self._store.catalog.document_hashes(source.id)
+        stored = self._store.document_hashes(source.id)
         looks = fingerprint(found.path, self._settings_fingerprint, uploader)
-        if stored and looks == self._store.catalog.fingerprint(source.id):
+        if stored and looks == self._store.fingerprint(source.id):
             report.unchanged += len(stored)  # not a byte changed: not even read again
             return {}
         seen: set[str] = set()
@@ -205,11 +217,11 @@ class IngestPipeline:
     def _prune_missing(self, roots: list[Path]) -> int:
         """Forget the sources under these roots whose file or folder no longer exists."""
         removed = 0
-        for source in self._store.catalog.sources():
+        for source in self._store.sources():
             located = Path(source.locator)
             under = any(located == root or root in located.parents for root in roots)
             if under and not located.exists():
-                removed += len(self._store.catalog.document_hashes(source.id))
+                removed += len(self._store.document_hashes(source.id))
                 self._store.delete_source(source.id)
         return removed
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from copqa.models import LoadFailure
-from ingest.loader import Loader
+from ingest.loaders import Loader
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 
 from copqa import home as layout
 from copqa.errors import UnreadableSourceError
-from ingest.archive import iter_zip_members
+from ingest.loaders import iter_zip_members
 from ingest.pipeline import IngestPipeline
 
 DOCUMENT_SUFFIXES = {"pdf": ".pdf", "html": ".html", "markdown": ".md", "text": ".txt"}

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.accounts import MAINTAINER, MEMBER, OTHER_MEMBER
+from tests.support.paths import MISSING_SHARED, SAMPLE, SHARED, SHARED_DATA
+
 for _name, _value in {
     "HF_HUB_OFFLINE": "1",
     "TRANSFORMERS_OFFLINE": "1",
@@ -16,15 +19,6 @@ for _name, _value in {
     "ANONYMIZED_TELEMETRY": "False",
 }.items():
     os.environ[_name] = _value
-
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-SHARED_DATA = SHARED / "data"
-# One reason for every test that needs the real exports, so pytest's summary gives it once.
-MISSING_SHARED = (
-    f"real test data missing: put the shared folder (data/ and eval/) at {SHARED}, "
-    "beside this checkout, to run the tests that read real exports"
-)
 
 
 @pytest.fixture(scope="session")
@@ -55,7 +49,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
 @pytest.fixture(scope="session")
 def embedder():
     """The real packaged model, loaded once for the whole run."""
-    from copqa.embedding import Embedder
+    from copqa.embedding.embedder import Embedder
     from copqa.settings import EmbeddingSettings
 
     return Embedder(EmbeddingSettings().resolved_model_path())
@@ -64,7 +58,7 @@ def embedder():
 @pytest.fixture(scope="session")
 def postgres_server():
     """A real PostgreSQL on loopback for the whole run (started on first use); yields its URL."""
-    from tests.postgres_server import running_postgres
+    from tests.support.postgres_server import running_postgres
 
     with running_postgres() as url:
         yield url
@@ -79,7 +73,7 @@ def settings(tmp_path: Path):
 
 @pytest.fixture
 def store(settings, embedder):
-    from copqa.store import Store
+    from copqa.store.store import Store
 
     opened = Store(settings.home, embedder.identity, embedder.dimension)
     yield opened
@@ -87,16 +81,22 @@ def store(settings, embedder):
 
 
 @pytest.fixture
-def pipeline(settings, store, embedder):
+def records(settings):
+    """The community's accounts and activity log in the test's home."""
+    from copqa.community import CommunityRecords
+
+    with CommunityRecords.open(settings) as opened:
+        yield opened
+
+
+@pytest.fixture
+def pipeline(settings, store, embedder, records):
+    """The pipeline `copqa ingest` builds, recording its runs in `records`."""
     from ingest.factory import build_pipeline
 
-    return build_pipeline(settings, store, embedder)
+    return build_pipeline(settings, store, embedder, records.activity)
 
 
-# Accounts of the page under test: (name, role, password).
-MAINTAINER = ("ada", "maintainer", "correct horse battery")
-MEMBER = ("bob", "member", "bob's long password")
-OTHER_MEMBER = ("cleo", "member", "cleo's long password")
 XSS_POST = (
     "# Workshop notice board\n\n"
     "Mallory posted this notice about the soldering station fume extractor: "
@@ -110,13 +110,13 @@ XSS_POST = (
 @pytest.fixture(scope="session")
 def app_home(tmp_path_factory) -> Path:
     """A home holding the sample community, a post full of markup, and three accounts."""
-    from tests.cli import run_copqa
+    from tests.support.cli import run_copqa
 
     home = tmp_path_factory.mktemp("page-home")
     notices = home.parent / "notices"
     notices.mkdir()
     (notices / "notice-board.md").write_text(XSS_POST, encoding="utf-8")
-    sample = REPO / "sample"
+    sample = SAMPLE
     ingested = run_copqa(home, "ingest", str(sample / "docs"), str(sample / "slack"), str(notices))
     assert ingested.returncode == 0, ingested.stderr
     for name, role, password in (MAINTAINER, MEMBER, OTHER_MEMBER):
@@ -141,7 +141,7 @@ def closed_app_url(tmp_path_factory) -> Iterator[str]:
     """A second page, closed to guests (COPQA_APP__ALLOW_ANONYMOUS=false), with the sample
     ingested on first start and a member and a maintainer account."""
     from eval.bench.app_server import running_app
-    from tests.cli import run_copqa
+    from tests.support.cli import run_copqa
 
     home = tmp_path_factory.mktemp("closed-home")
     for name, role, password in (MAINTAINER, MEMBER):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.cli import run_copqa
+from tests.support.cli import run_copqa
+from tests.support.paths import REPO
 
 NO_NETWORK = Path(__file__).with_name("no_network")
-REPO = Path(__file__).resolve().parents[1]
 
 
 def test_ingest_and_ask_make_no_connection(tmp_path: Path) -> None:

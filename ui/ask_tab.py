@@ -7,22 +7,22 @@ from typing import Any
 
 import gradio as gr
 
-from copqa.accounts import Account
 from copqa.assistant import check_question
+from copqa.community import Account
 from copqa.errors import QuestionTooLongError
 from copqa.models import Answer
 from copqa.settings import AnswerSettings
 from ui import render
-from ui.community import Community, require
+from ui.services import PageServices, require
 
 SEARCHING = "*Searching the community's knowledge…*"
 EXAMPLES = 4
 
 
-def build_ask_tab(community: Community, account: gr.State) -> None:
+def build_ask_tab(services: PageServices, account: gr.State) -> None:
     """The chat, under a `gr.Tab` opened by the caller."""
-    settings = community.settings
-    examples = settings.app.examples or community.assistant.store.catalog.open_questions(EXAMPLES)
+    settings = services.settings
+    examples = settings.app.examples or services.assistant.store.open_questions(EXAMPLES)
     chat = gr.Chatbot(
         label="Conversation",
         height=440,
@@ -68,14 +68,14 @@ def build_ask_tab(community: Community, account: gr.State) -> None:
                    {"role": "assistant", "content": SEARCHING}]  # fmt: skip
         yield history, "", "", turns
         answer: Answer | None = None
-        for item in community.assistant.ask_streaming(message, history=asked):
+        for item in services.assistant.ask_streaming(message, history=asked):
             if isinstance(item, Answer):
                 answer = item
             else:
                 history[-1] = {"role": "assistant", "content": render.markdown_text(item) + " ▌"}
                 yield history, "", gr.skip(), turns
         assert answer is not None  # ask_streaming always ends with the answer
-        question_id = community.activity.record_question(
+        question_id = services.activity.record_question(
             _asker(who, request), message, answer.answered, answer.confidence,
             [c.chunk.title for c in answer.citations],
         )  # fmt: skip
@@ -89,7 +89,7 @@ def build_ask_tab(community: Community, account: gr.State) -> None:
         if liked.liked not in (True, False) or turn is None or turn >= len(turns):
             return None, ""
         rating = 1 if liked.liked else -1
-        community.activity.record_feedback(turns[turn], rating, "", _asker(who, request))
+        services.activity.record_feedback(turns[turn], rating, "", _asker(who, request))
         return (turns[turn], rating), "Thanks! Add a comment below if you like."
 
     def add_comment(
@@ -97,7 +97,7 @@ def build_ask_tab(community: Community, account: gr.State) -> None:
     ) -> tuple[str, str]:
         if rated is None:
             return text, "Rate an answer with 👍 or 👎 first."
-        community.activity.record_feedback(rated[0], rated[1], text, _asker(who, request))
+        services.activity.record_feedback(rated[0], rated[1], text, _asker(who, request))
         return "", "Comment saved. Thank you."
 
     ask_inputs = [question, chat, turns, account]

@@ -10,12 +10,10 @@ from typing import Any
 
 import gradio as gr
 
-from copqa.accounts import Account
-from copqa.activity import EvaluationRecord
-from copqa.gaps import Gap, as_cases, knowledge_gaps
+from copqa.community import Account, EvaluationRecord, Gap, as_cases, knowledge_gaps
 from copqa.tuning import saved_curve
 from ui import render
-from ui.community import Community, maintainer_only
+from ui.services import PageServices, maintainer_only
 
 NO_REPORT = (
     "No evaluation report yet. Run `copqa eval run CASES.jsonl` (or `make eval`); "
@@ -23,7 +21,7 @@ NO_REPORT = (
 )
 
 
-def build_maintainers_tab(community: Community, account: gr.State) -> tuple[Any, Any, list]:
+def build_maintainers_tab(services: PageServices, account: gr.State) -> tuple[Any, Any, list]:
     """The tab's contents; returns (refresh function, its inputs, its outputs)."""
     refresh = gr.Button("Refresh", elem_id="maintainers-refresh")
     gr.Markdown(
@@ -44,20 +42,20 @@ def build_maintainers_tab(community: Community, account: gr.State) -> tuple[Any,
 
     def overview(who: Account) -> tuple[str, str, str, str, str]:
         maintainer_only(who)
-        activity = community.activity
+        activity = services.activity
         return (
             render.gaps_html(current_gaps()),
             render.feedback_html(activity.feedback(limit=30)),
             render.runs_html(activity.runs(limit=20)),
             latest_report_markdown(activity.evaluations(limit=10)),
             render.calibration_html(
-                community.assistant.extractive.calibration, saved_curve(community.settings.home)
+                services.assistant.extractive.calibration, saved_curve(services.settings.home)
             ),
         )
 
     def current_gaps() -> list[Gap]:
-        questions = community.activity.gaps(community.settings.app.unsure_below)
-        return knowledge_gaps(questions, community.assistant.embedder)
+        questions = services.activity.gaps(services.settings.app.unsure_below)
+        return knowledge_gaps(questions, services.assistant.embedder)
 
     def export_cases(who: Account) -> str:
         maintainer_only(who)

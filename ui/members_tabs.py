@@ -8,22 +8,22 @@ from typing import Any
 import gradio as gr
 from gradio.utils import get_upload_folder
 
-from copqa.accounts import Account
+from copqa.community import Account
 from copqa.errors import CopqaError
 from copqa.models import DISCUSSION_KINDS, DOCUMENT_KINDS
 from ingest.uploads import Upload
 from ui import render
-from ui.community import Community, member_only
 from ui.page_cache import discard
+from ui.services import PageServices, member_only
 
 ACCEPTED = [".pdf", ".md", ".markdown", ".txt", ".html", ".htm", ".zip"]
 WRITES = "store-writes"  # uploads and deletions queue one at a time
 LIBRARY_HEADERS = ["Name", "Kind", "Uploaded by / channels", "Updated", "Documents", "Passages"]
 
 
-def build_upload_tab(community: Community, account: gr.State) -> Any:
+def build_upload_tab(services: PageServices, account: gr.State) -> Any:
     """The Upload tab's contents; returns the upload event, for the library to follow."""
-    limit = community.settings.app.max_upload_mb
+    limit = services.settings.app.max_upload_mb
     gr.Markdown(
         f"Share PDF, Markdown, text or HTML files (up to {limit:g} MB each). They are credited "
         "to you and become citable right away. Maintainers may also upload a discussion "
@@ -48,7 +48,7 @@ def build_upload_tab(community: Community, account: gr.State) -> Any:
             def on_file(done: int, total: int, name: str) -> None:
                 progress((done, total), desc=f"Reading {name}", unit="files")
 
-            received = community.desk.receive(
+            received = services.desk.receive(
                 uploads, who.name, allow_exports=who.is_maintainer, on_file=on_file
             )
         finally:
@@ -65,7 +65,7 @@ def build_upload_tab(community: Community, account: gr.State) -> Any:
     )  # fmt: skip
 
 
-def build_library_tab(community: Community, account: gr.State) -> tuple[Any, Any]:
+def build_library_tab(services: PageServices, account: gr.State) -> tuple[Any, Any]:
     """The Library tab's contents; returns (refresh function, its outputs) for other events."""
     with gr.Row():
         search = gr.Textbox(label="Search", placeholder="name, title, member or channel", scale=3)
@@ -96,11 +96,11 @@ def build_library_tab(community: Community, account: gr.State) -> tuple[Any, Any
 
     def listing(query: str, wanted: str, who: Account) -> tuple[Any, Any]:
         member_only(who)
-        shelves = community.library.shelves(query or "", wanted or "")
+        shelves = services.library.shelves(query or "", wanted or "")
         deletable = [
             (f"{s.name} ({s.entry.kind})", s.source_id)
             for s in shelves
-            if community.library.may_delete(who, s.entry)
+            if services.library.may_delete(who, s.entry)
         ]
         return (
             render.library_rows(shelves),
@@ -112,7 +112,7 @@ def build_library_tab(community: Community, account: gr.State) -> tuple[Any, Any
         if not source_id:
             return "Choose a source to delete first."
         try:
-            shelf = community.library.delete(source_id, who)
+            shelf = services.library.delete(source_id, who)
         except CopqaError as exc:
             raise gr.Error(str(exc)) from exc
         return f"Deleted **{render.markdown_text(shelf.name)}** and its passages."

@@ -12,19 +12,19 @@ from typing import Any
 
 import gradio as gr
 
-from copqa.accounts import ANONYMOUS, Account
+from copqa.community import ANONYMOUS, Account
 from copqa.errors import TooManyAttemptsError
 from ui import render
 from ui.ask_tab import build_ask_tab
-from ui.community import Community
 from ui.maintainers_tab import build_maintainers_tab
 from ui.members_tabs import build_library_tab, build_upload_tab
+from ui.services import PageServices
 
 TITLE = "copqa: ask the community"
 
 
-def build_page(community: Community) -> gr.Blocks:
-    age = community.settings.app.cache_seconds
+def build_page(services: PageServices) -> gr.Blocks:
+    age = services.settings.app.cache_seconds
     # Every file sent to the page (a guest's too) waits in Gradio's cache; none stays long.
     with gr.Blocks(title=TITLE, delete_cache=(min(age, 60), age)) as page:
         account = gr.State(ANONYMOUS)
@@ -47,21 +47,21 @@ def build_page(community: Community) -> gr.Blocks:
                 sign_out = gr.Button("Sign out")
         with gr.Tabs():
             with gr.Tab("Ask", id="ask"):
-                build_ask_tab(community, account)
+                build_ask_tab(services, account)
             with gr.Tab("Upload", id="upload", visible=False) as upload_tab:
-                uploaded = build_upload_tab(community, account)
+                uploaded = build_upload_tab(services, account)
             with gr.Tab("Library", id="library", visible=False) as library_tab:
-                listing, (library_inputs, library_outputs) = build_library_tab(community, account)
+                listing, (library_inputs, library_outputs) = build_library_tab(services, account)
             with gr.Tab("Maintainers", id="maintainers", visible=False) as maintainers_tab:
                 overview, overview_inputs, overview_outputs = build_maintainers_tab(
-                    community, account
+                    services, account
                 )
 
         tabs = [upload_tab, library_tab, maintainers_tab]
 
         def enter(who: str, secret: str, request: gr.Request) -> tuple[Any, ...]:
             try:
-                found = community.accounts.verify(who.strip(), secret, _client_host(request))
+                found = services.accounts.verify(who.strip(), secret, _client_host(request))
             except TooManyAttemptsError as exc:
                 raise gr.Error(str(exc), title="Sign-in paused") from exc
             if found is None:

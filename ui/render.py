@@ -12,10 +12,8 @@ import re
 import time
 from collections.abc import Sequence
 
-from copqa.activity import FeedbackRecord, RunRecord
-from copqa.confidence import Calibration
-from copqa.gaps import Gap
-from copqa.library import Shelf
+from copqa.answering import Calibration
+from copqa.community import FeedbackRecord, Gap, RunRecord, Shelf
 from copqa.models import Answer, Chunk, Citation, Expert, PostRef, iso_day
 
 # Gradio's Markdown, Chatbot and Dataframe render `$$...$$` as maths (KaTeX) by default.

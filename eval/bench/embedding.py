@@ -16,12 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from copqa.embedding import Embedder, Precision, resolve_precision
+from copqa.embedding import Embedder, Precision, embedding_text, resolve_precision
 from copqa.settings import Settings
-from copqa.store import embedding_text
-from eval.retrieval import evaluate, load_beir, load_case_passages
+from eval.retrieval_quality import evaluate, load_beir, load_case_passages
 from ingest.chunking import Chunker
-from ingest.markdown import MarkdownLoader
+from ingest.loaders import MarkdownLoader
 
 VARIANTS: tuple[Precision, ...] = ("fp32", "bf16", "onnx-fp32", "onnx-int8")
 QUALITY_TOLERANCE = 0.005  # nDCG@10 a faster precision may lose against fp32, on every set

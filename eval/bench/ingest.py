@@ -21,12 +21,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from copqa.embedding import Embedder
+from copqa.embedding import Embedder, embedding_text
 from copqa.models import Document
 from copqa.settings import Settings
-from copqa.store import Store, embedding_text
+from copqa.store import Store
 from ingest.factory import build_pipeline
-from ingest.registry import all_loaders
+from ingest.loaders import all_loaders
 from ingest.sources import FoundSource, SourceFinder
 
 Figures = dict[str, float | str]
@@ -56,7 +56,7 @@ def run(corpus: Path) -> Figures:
 
         with _Clock() as copqa:
             first = pipeline.ingest([corpus])
-        texts = [embedding_text(c) for batch in store.catalog.iter_chunks() for c in batch]
+        texts = [embedding_text(c) for batch in store.iter_chunks() for c in batch]
         raw_precision = embedder.precision if embedder.precision in ("fp32", "bf16") else "fp32"
         raw = _raw_encode(settings, raw_precision, texts)
 

@@ -22,10 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from copqa.assistant import Assistant
-from copqa.chunk_metadata import flat_metadata
 from copqa.embedding import Embedder
 from copqa.models import Chunk
-from copqa.reranking import reranker_path
+from copqa.retrieval import reranker_path
 from copqa.settings import Settings
 from copqa.store import Store
 from ingest.factory import build_pipeline
@@ -69,7 +68,7 @@ def build_base(cache: Path, shared: Path, embedder: Embedder) -> Path:
     settings = Settings(home=home)
     store = Store(home, embedder.identity, embedder.dimension)
     build_pipeline(settings, store, embedder).ingest([shared / export for export in EXPORTS])
-    if Assistant.over(settings, embedder, store).retrain_reranker() is None:
+    if Assistant.on_store(settings, embedder, store).retrain_reranker() is None:
         raise RuntimeError("the bench corpus has too few solved threads to train a re-ranker")
     store.close()
     (home / "done").touch()
@@ -82,8 +81,8 @@ def replicate(base: Path, target: Path, chunks: int, embedder: Embedder) -> Path
         return target
     shutil.rmtree(target, ignore_errors=True)
     source = Store(base, embedder.identity, embedder.dimension)
-    originals = [c for batch in source.catalog.iter_chunks() for c in batch]
-    vectors = source.vectors.vectors([c.id for c in originals])
+    originals = [c for batch in source.iter_chunks() for c in batch]
+    vectors = source.stored_vectors([c.id for c in originals])
     source.close()
     store = Store(target, embedder.identity, embedder.dimension)
     rng = np.random.default_rng(7)
@@ -95,10 +94,7 @@ def replicate(base: Path, target: Path, chunks: int, embedder: Embedder) -> Path
         if copy:
             matrix = matrix + rng.normal(0, 0.02, matrix.shape).astype(np.float32)
             matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
-        store.vectors.upsert([c.id for c in copies], matrix, [flat_metadata(c) for c in copies])
-        with store.catalog.transaction():
-            store.catalog.insert_chunks(copies)
-            store.catalog.bump_generation()
+        store.append_copies(copies, matrix)
         made += len(copies)
         copy += 1
     store.keyword_index()
@@ -120,7 +116,7 @@ def measure(home: Path, embedder: Embedder, rounds: int = 3) -> dict[str, float]
     """p50/p95 of a whole warm `ask`, and the median of each stage."""
     settings = Settings(home=home)
     store = Store(home, embedder.identity, embedder.dimension)
-    assistant = Assistant.over(settings, embedder, store)
+    assistant = Assistant.on_store(settings, embedder, store)
     if not reranker_path(home).is_file():
         raise RuntimeError(f"{home} has no re-ranker: the bench measures asks as served")
     store.keyword_index()
@@ -161,7 +157,7 @@ def _time_stages(question: str, assistant: Assistant, stages: dict[str, list[flo
         return value
 
     vector = timed("embed", lambda: embedder.embed_query(question))
-    timed("vector", lambda: store.vectors.query(vector, 30))  # type: ignore[arg-type]
+    timed("vector", lambda: store.nearest(vector, 30))  # type: ignore[arg-type]
     timed("bm25", lambda: store.keyword_index().search(question, 30))
     passages = timed("fusion", lambda: assistant.retriever.retrieve(question, 5))
     timed("answer", lambda: assistant.answerer.answer(question, passages))  # type: ignore[arg-type]

@@ -9,17 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from copqa.accounts import Accounts
 from copqa.assistant import Assistant
-from copqa.embedding import Embedder
-from copqa.retrieval import SearchFilter
+from copqa.community import CommunityRecords
+from copqa.embedding.embedder import Embedder
+from copqa.models import SearchFilter
 from copqa.settings import Settings
-from copqa.store import Store
+from copqa.store.store import Store
 from eval.build import BuildResult, cases_from_threads, load_maintainers
 from eval.evidence import holds, normalise
 from ingest.factory import build_pipeline
-from ingest.jsonl import jsonl_document_id
-from tests.files import write_files
+from ingest.loaders.discussions.jsonl import jsonl_document_id
+from tests.support.files import write_files
 
 QUESTIONS = 50  # of the dump's 453: ingesting all of them takes over a minute on two cores
 
@@ -54,7 +54,7 @@ def bicycles(tmp_path_factory, shared_data: Path, embedder: Embedder):
     store = Store(settings.home, embedder.identity, embedder.dimension)
     report = build_pipeline(settings, store, embedder).ingest([dump])
     assert report.failed == [] and report.added == QUESTIONS
-    yield settings, store, cases_from_threads(store.catalog, kinds=("stackexchange",))
+    yield settings, store, cases_from_threads(store, kinds=("stackexchange",))
     store.close()
 
 
@@ -67,7 +67,7 @@ def test_accepted_answers_become_cases_quoting_them(bicycles) -> None:
     assert len(accepted) >= 15
     for case in accepted:
         (thread_id,) = case["exclude_documents"]
-        _, thread = store.catalog.document(thread_id)
+        _, thread = store.stored_document(thread_id)
         (answer,) = [p for p in thread.posts if p.accepted]
         (evidence,) = case["evidence"]
         assert normalise(evidence["quote"]) in normalise(answer.text)
@@ -80,14 +80,14 @@ def test_accepted_answers_become_cases_quoting_them(bicycles) -> None:
         assert case["experts"] == [answer.author_name] and case["source"] == "stackexchange"
     assert len({c["id"] for c in built.cases}) == len(built.cases)
     # The same catalog gives the same cases, in the same order; `limit` keeps the first.
-    again = cases_from_threads(store.catalog, kinds=("stackexchange",), limit=5)
+    again = cases_from_threads(store, kinds=("stackexchange",), limit=5)
     assert again.cases == built.cases[:5]
-    assert cases_from_threads(store.catalog, kinds=("slack",)) == BuildResult()
+    assert cases_from_threads(store, kinds=("slack",)) == BuildResult()
 
 
 def test_a_case_does_not_retrieve_its_own_thread(bicycles, embedder: Embedder) -> None:
     settings, store, built = bicycles
-    assistant = Assistant.over(settings, embedder, store)
+    assistant = Assistant.on_store(settings, embedder, store)
     cases = [c for c in built.cases if str(c["question"]).endswith("?")][:4]
     found_unfiltered = 0
     for case in cases:
@@ -129,7 +129,9 @@ UNSOLVED_THREAD = [
 ]
 
 
-def test_maintainer_and_thanked_replies_resolve_threads(tmp_path: Path, pipeline, store) -> None:
+def test_maintainer_and_thanked_replies_resolve_threads(
+    tmp_path: Path, settings, pipeline, store
+) -> None:
     threads = {
         "belt": MAINTAINER_THREAD,
         "peel": THANKED_THREAD,
@@ -151,13 +153,13 @@ def test_maintainer_and_thanked_replies_resolve_threads(tmp_path: Path, pipeline
     ]
     export = write_files(tmp_path / "export", {"workshop.jsonl": "\n".join(lines) + "\n"})
     assert pipeline.ingest([export]).added == 4
-    accounts = Accounts(store.database)
-    accounts.add("priya", "maintainer", "a long enough password")
-    accounts.add("bob", "member", "another long password")
-    maintainers = load_maintainers(accounts)
+    with CommunityRecords.open(settings) as records:
+        records.accounts.add("priya", "maintainer", "a long enough password")
+        records.accounts.add("bob", "member", "another long password")
+        maintainers = load_maintainers(records.accounts)
     assert maintainers == {"priya"}
 
-    built = cases_from_threads(store.catalog, maintainers=maintainers)
+    built = cases_from_threads(store, maintainers=maintainers)
 
     assert (built.threads, built.skipped) == (4, 2)  # the notice asks nothing; nozzles unsolved
     assert built.resolved_by == {"accepted": 0, "maintainer": 1, "thanked": 1}
@@ -177,10 +179,12 @@ def test_maintainer_and_thanked_replies_resolve_threads(tmp_path: Path, pipeline
     assert peel["evidence"][0]["quote"] == THANKED_THREAD[3][1]
     assert peel["exclude_documents"] == [jsonl_document_id("workshop", "peel")]
     for case in built.cases:  # what the runner checks: a stored passage holds the quote
-        catalog = store.catalog
-        chunks = catalog.chunks_by_id(catalog.chunk_ids(case["exclude_documents"][0])).values()
+        thread = case["exclude_documents"][0]
+        chunks = [
+            c for c in store.chunks_by_id(store.chunk_ids()).values() if c.document_id == thread
+        ]
         assert any(holds(c.text, case["evidence"][0]["quote"]) for c in chunks)
     # Without maintainers the belt thread falls to the asker's thanks, to bob.
-    plain = cases_from_threads(store.catalog)
+    plain = cases_from_threads(store)
     assert plain.resolved_by == {"accepted": 0, "maintainer": 0, "thanked": 2}
     assert plain.cases[0]["experts"] == ["bob"]

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli import run_copqa
-from tests.conftest import REPO
-from tests.files import write_files
+from tests.support.cli import run_copqa
+from tests.support.files import write_files
+from tests.support.paths import REPO
 
 SAMPLE = REPO / "sample"
 
@@ -37,8 +37,8 @@ def test_eval_run_writes_three_reports_and_records_the_run(sample_home: Path, tm
     assert len(report["curve"]) == 21 and len(report["cases_detail"]) == 12
     assert "coverage" in result.stdout and str(out) in result.stdout
     # The Maintainers tab reads the latest run from the catalog's history.
-    from copqa.activity import ActivityLog
-    from copqa.database import SQLiteDatabase
+    from copqa.community.activity import ActivityLog
+    from copqa.store.database import SQLiteDatabase
     from ui.maintainers_tab import latest_report_markdown
 
     database = SQLiteDatabase(sample_home / "catalog.sqlite3")
@@ -108,8 +108,8 @@ def test_eval_beir_reports_each_retriever(tmp_path: Path) -> None:
 
 
 def test_unanswered_questions_export_as_cases_to_complete(sample_home: Path, tmp_path: Path):
-    from copqa.activity import ActivityLog
-    from copqa.database import SQLiteDatabase
+    from copqa.community.activity import ActivityLog
+    from copqa.store.database import SQLiteDatabase
 
     database = SQLiteDatabase(sample_home / "catalog.sqlite3")
     ActivityLog(database).record_question(

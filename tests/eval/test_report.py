@@ -11,8 +11,8 @@ import pytest
 from markdown_it import MarkdownIt
 from playwright.sync_api import Dialog
 
-from eval.report import ReportFiles, markdown_summary, write_report
-from tests.chromium import SCREENSHOTS, headless_chromium
+from eval.report.writing import ReportFiles, markdown_summary, write_report
+from tests.support.chromium import SCREENSHOTS, headless_chromium
 
 SCRIPT_QUESTION = "Is <script>alert(1)</script> allowed in a post?"
 CASE_URL = "https://chat.example.org/laser-cutter/p/42"

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from copqa.answering import CitationChecker, ExtractiveAnswerer
+from copqa.answering.answerers import CitationChecker, ExtractiveAnswerer
+from copqa.answering.llm import LLMAnswerer
 from copqa.assistant import Assistant, build_retriever
-from copqa.llm import LLMAnswerer
 from eval.cases import Case, Evidence
 from eval.judge import LLMJudge
 from eval.runner import CaseRunner
-from tests.conftest import REPO
-from tests.standin_llm import StandInLLM
+from tests.support.paths import REPO
+from tests.support.standin_llm import StandInLLM
 
 KILN = Case(
     id="kiln",
@@ -60,7 +60,7 @@ def test_groundedness_counts_sentences_their_citation_does_not_support(
     from copqa.models import Answer, Citation
 
     pipeline.ingest([REPO / "sample/docs"])
-    assistant = Assistant.over(settings, embedder, store)
+    assistant = Assistant.on_store(settings, embedder, store)
     runner = CaseRunner(assistant, 5)
     passage = assistant.ask(KILN.question).citations[0]
     answer = Answer(

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from copqa.keyword_index import keyword_text
+from copqa.embedding import embedding_text
 from copqa.models import Document
-from copqa.store import embedding_text
+from copqa.store.keyword_index import keyword_text
 from ingest.chunking import CONTEXT_CHARS, Chunker, thread_question
-from ingest.jsonl import JsonlLoader
+from ingest.loaders.discussions.jsonl import JsonlLoader
 
 QUESTION = (
     "How do I stop the Prusa MK4 from under-extruding on long PETG prints? The first hour is "

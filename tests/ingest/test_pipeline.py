@@ -10,15 +10,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from copqa.embedding import embedding_text
 from copqa.errors import ModelMismatchError
 from copqa.models import Document, Post, Section
-from copqa.store import Store, embedding_text
+from copqa.store.store import Store
 from ingest.chunking import Chunker
+from ingest.loaders.discussions.zulip import ZulipArchiveLoader
+from ingest.loaders.documents.text import TextLoader
 from ingest.pipeline import IngestPipeline, IngestProgress
 from ingest.sources import SourceFinder
-from ingest.text import TextLoader
-from ingest.zulip import ZulipArchiveLoader
-from tests.files import write_files
+from tests.support.files import write_files
 
 GUIDE = """# Laser cutter guide
 
@@ -52,7 +53,7 @@ def community(tmp_path: Path, shared_data: Path) -> Path:
 
 def assert_consistent(store: Store) -> None:
     """Every catalog chunk has a vector and every vector a catalog chunk."""
-    assert store.vectors.ids() == store.catalog.all_chunk_ids()
+    assert store.vector_ids() == store.chunk_ids()
 
 
 def test_first_ingest_adds_files_and_names_failures(pipeline, store, community: Path) -> None:
@@ -65,10 +66,10 @@ def test_first_ingest_adds_files_and_names_failures(pipeline, store, community: 
 
 def test_reingest_adds_nothing(pipeline, store, community: Path) -> None:
     pipeline.ingest([community])
-    before = store.catalog.all_chunk_ids()
+    before = store.chunk_ids()
     report = pipeline.ingest([community])
     assert (report.added, report.updated, report.unchanged, report.chunks) == (0, 0, 4, 0)
-    assert store.catalog.all_chunk_ids() == before
+    assert store.chunk_ids() == before
 
 
 def test_changed_file_replaces_its_chunks(pipeline, store, embedder, community: Path) -> None:
@@ -112,20 +113,20 @@ def test_another_model_is_refused(store, settings, embedder) -> None:
 
 def test_reconcile_removes_orphan_vectors(pipeline, store, community: Path) -> None:
     pipeline.ingest([community])
-    store.vectors.upsert(["ghost:0"], np.ones((1, 384), dtype=np.float32) / 384**0.5, [{"k": 1}])
+    store._vectors.upsert(["ghost:0"], np.ones((1, 384), dtype=np.float32) / 384**0.5, [{"k": 1}])
     assert store.reconcile() == 1
     assert_consistent(store)
 
 
 def test_uploader_is_credited(pipeline, store, community: Path) -> None:
     pipeline.ingest([community / "rota.txt"], uploader="maria")
-    (chunk,) = store.catalog.chunks_by_id(store.catalog.all_chunk_ids()).values()
+    (chunk,) = store.chunks_by_id(store.chunk_ids()).values()
     assert chunk.author == "maria"
     assert store.counts().members == 1
 
 
 def test_chunks_fit_the_model(embedder, shared_data: Path, settings) -> None:
-    from ingest.pdf import PdfLoader
+    from ingest.loaders.documents.pdf import PdfLoader
 
     chunker = Chunker(embedder.tokenize, settings.ingest.chunk_size, settings.ingest.chunk_overlap)
     path = shared_data / "pdfs/text_layer/federal-register-2020-17221.pdf"
@@ -170,7 +171,7 @@ def test_documents_without_words_make_no_chunks(embedder) -> None:
 
 
 def _paths(store: Store) -> list[str]:
-    return [c.path for c in store.catalog.chunks_by_id(store.catalog.all_chunk_ids()).values()]
+    return [c.path for c in store.chunks_by_id(store.chunk_ids()).values()]
 
 
 def test_pasted_logs_are_indexed_only_in_part(embedder) -> None:
@@ -222,8 +223,8 @@ def test_unchanged_files_are_not_even_read_again(store, embedder, settings, tmp_
 def test_a_catalog_from_an_earlier_release_is_upgraded(tmp_path: Path) -> None:
     import sqlite3
 
-    from copqa.catalog import Catalog
-    from copqa.database import SQLiteDatabase
+    from copqa.store.catalog import Catalog
+    from copqa.store.database import SQLiteDatabase
 
     path = tmp_path / "catalog.sqlite3"
     with sqlite3.connect(path) as old:
@@ -242,9 +243,9 @@ def test_deleting_nothing_leaves_the_keyword_index_current(
     pipeline, store, community: Path
 ) -> None:
     pipeline.ingest([community])
-    generation = store.catalog.generation()
+    generation = store.generation()
     store.delete_documents([])
-    assert store.catalog.generation() == generation
+    assert store.generation() == generation
 
 
 def test_progress_has_a_total_and_only_grows(pipeline, community: Path) -> None:
@@ -315,6 +316,6 @@ def test_a_loader_that_raises_costs_only_its_own_source(store, embedder, tmp_pat
     assert failure.path.endswith("bad.txt")
     assert failure.error == "the text loader failed (KeyError: \"'ts'\")"
     assert report.added == 3  # the document read before the bug is kept, and both others
-    assert store.vectors.ids() == store.catalog.all_chunk_ids()
+    assert store.vector_ids() == store.chunk_ids()
     # Its source keeps no fingerprint, so the next run reads it again and says so again.
     assert [f.path for f in pipeline.ingest([tmp_path / "docs"]).failed] == [failure.path]

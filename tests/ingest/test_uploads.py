@@ -11,7 +11,7 @@ import pytest
 from copqa.errors import UnreadableSourceError
 from copqa.home import UPLOADS
 from ingest.uploads import Upload, UploadDesk, safe_name, sniff
-from tests.files import write_files
+from tests.support.files import write_files
 
 BLADES = "# Bandsaw blades\n\nSpare bandsaw blades live in the blue drawer under the bench.\n"
 
@@ -37,7 +37,7 @@ def test_documents_are_added_credited_and_stored_under_home(desk, store, setting
     )
     assert [p.parts[0] for p in stored] == [UPLOADS, UPLOADS]
     assert {p.name for p in stored} == {"blades.md", "notes.txt"}
-    assert {s.uploader for s in store.catalog.sources()} == {"bob"}
+    assert {s.uploader for s in store.sources()} == {"bob"}
 
 
 def test_the_same_content_under_another_name_is_already_present(desk, tmp_path):
@@ -69,7 +69,7 @@ def test_type_is_decided_by_content_and_every_refusal_says_why(desk, store, tmp_
     assert "maintainers" in refused["export.zip"]
     assert report.added == ["good.md"]
     # What was refused left nothing behind: one stored file, one source.
-    assert len(store.catalog.sources()) == 1
+    assert len(store.sources()) == 1
     assert [p.name for p in desk.folder.rglob("*") if p.is_file()] == ["good.md"]
 
 
@@ -121,7 +121,7 @@ def test_a_maintainers_zip_export_is_unpacked_and_ingested(desk, store, tmp_path
 
     report = desk.receive([Upload(upload, "slack.zip")], "ada", allow_exports=True)
     assert report.added == ["slack.zip"] and report.refused == []
-    [source] = store.catalog.sources()
+    [source] = store.sources()
     assert source.kind == "slack" and source.uploader == "ada"
     assert store.counts().posts > 0
 
@@ -132,4 +132,4 @@ def test_a_zip_slip_export_is_refused_whole_and_writes_nothing(desk, store, tmp_
     assert report.added == []
     assert "points outside the archive" in report.refused[0][1]
     assert not list(desk.folder.rglob("*.txt")) and not (tmp_path / "escape.txt").exists()
-    assert store.catalog.sources() == []
+    assert store.sources() == []

@@ -1,0 +1,1 @@
+"""Discussion loaders: Slack, Discord, Zulip, mailing lists, Discourse, Stack Exchange, JSONL."""

@@ -1,0 +1,181 @@
+"""Who and where in a Slack workspace: names for member, bot and channel ids.
+
+Slack messages name people and channels by id (`U01…`, `B01…`, `C01…`), in their
+fields and inside their mrkdwn text. The export's `users.json` and `channels.json`
+turn those ids back into the names people know.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from copqa.models import LoadFailure
+from ingest.loaders.archive import ExportFiles, read_json
+
+_MARKUP = re.compile(r"<([^<>\n]+)>")
+_SCHEME = re.compile(r"^(?:https?://|mailto:)")
+_BROADCASTS = frozenset({"here", "channel", "everyone"})
+_SLACKBOT = "USLACKBOT"
+
+
+def mrkdwn_to_text(
+    text: str, user_names: Mapping[str, str], channel_names: Mapping[str, str]
+) -> str:
+    """Plain text from Slack mrkdwn, with mentions and links made readable.
+
+    `<@U1>` becomes `@Name`, `<#C1|general>` becomes `#general`, `<url|label>` becomes
+    `label`, as Slack shows it, with `(label: url)` at the end of its line, `<!here>`
+    becomes `@here`, and `&amp; &lt; &gt;` are decoded.
+
+    Args:
+        text: A message's `text` field.
+        user_names: Member id to display name; an unknown id is kept as it is.
+        channel_names: Channel id to name, for channel links without a label.
+    """
+
+    addresses: list[str] = []  # of the line's labelled links
+
+    def readable(match: re.Match[str]) -> str:
+        target, _, label = match.group(1).partition("|")
+        if target.startswith("@"):
+            return "@" + user_names.get(target[1:], label.lstrip("@") or target[1:])
+        if target.startswith("#"):
+            return "#" + (label or channel_names.get(target[1:], target[1:]))
+        if target.startswith("!"):
+            special = target[1:].split("^")[0]
+            # Labels of <!subteam^S1|@team> and <!date^...|fallback> are the readable part.
+            return "@" + special if special in _BROADCASTS or not label else label
+        if not label or label in (target, _SCHEME.sub("", target)):
+            # Slack links bare text it takes for an address: "is.na" -> <http://is.na|is.na>.
+            return label or target
+        addresses.append(f"{label}: {target}")
+        return label
+
+    def line_text(line: str) -> str:
+        plain = _MARKUP.sub(readable, line)
+        if addresses:
+            plain += f" ({'; '.join(addresses)})"
+            addresses.clear()
+        return plain
+
+    plain = "\n".join(line_text(line) for line in text.split("\n"))
+    # Slack escapes only these three; `&amp;` last so `&amp;lt;` stays the text "&lt;".
+    return plain.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
+
+
+@dataclass(frozen=True)
+class SlackWorkspace:
+    """The names behind a workspace's ids, read from its export.
+
+    Attributes:
+        team: The workspace's team id (`T01…`), "" when `users.json` is unreadable.
+        members: `users.json` records by member id.
+        user_names: Member id to display name.
+        bot_names: An app's bot id (`B01…`) to the name of its bot member.
+        channel_ids: Channel (folder) name to channel id.
+        channel_names: Channel id to name.
+    """
+
+    team: str
+    members: Mapping[str, Mapping[str, Any]]
+    user_names: Mapping[str, str]
+    bot_names: Mapping[str, str]
+    channel_ids: Mapping[str, str]
+    channel_names: Mapping[str, str]
+
+    def text(self, mrkdwn: str) -> str:
+        """A message's mrkdwn as plain text, mentions resolved to names."""
+        return mrkdwn_to_text(mrkdwn, self.user_names, self.channel_names)
+
+    def author_name(self, message: Mapping[str, Any]) -> str:
+        """The display name of whoever posted `message`: a member, an app or a bridge."""
+        user = _string(message, "user")
+        if user in self.user_names:
+            return self.user_names[user]
+        if user == _SLACKBOT:
+            return "Slackbot"
+        if user:
+            # A member missing from users.json may still be named by the message itself.
+            profile = message.get("user_profile")
+            return (_display_name(profile) if isinstance(profile, dict) else "") or user
+        bot_id = _string(message, "bot_id")
+        bot = message.get("bot_profile")
+        return (
+            _string(message, "username")  # what a bridge or webhook posts as
+            or (_string(bot, "name") if isinstance(bot, dict) else "")
+            or self.bot_names.get(bot_id, bot_id)
+            or "unknown"
+        )
+
+    def is_bot(self, message: Mapping[str, Any]) -> bool:
+        """True when an app, a bot member or Slackbot posted `message`."""
+        user = _string(message, "user")
+        member = self.members.get(user, {})
+        return bool(
+            message.get("subtype") == "bot_message"
+            or message.get("bot_id")
+            or user == _SLACKBOT
+            or member.get("is_bot")
+            or member.get("is_app_user")
+        )
+
+
+def read_workspace(export: ExportFiles) -> tuple[SlackWorkspace, list[LoadFailure]]:
+    """The workspace's names from `users.json` and `channels.json`, and why any is missing.
+
+    Without `users.json` the export still loads, with member ids where names would be.
+    """
+    failures: list[LoadFailure] = []
+    members: dict[str, Mapping[str, Any]] = {}
+    if "users.json" in export.names:
+        users, failure = read_json(export, "users.json", list)
+        failures += [failure] if failure else []
+        members = {u["id"]: u for u in users or () if isinstance(u, dict) and _string(u, "id")}
+    else:
+        failures.append(LoadFailure(export.where("users.json"), "missing: ids shown as names"))
+    channel_ids: dict[str, str] = {}
+    if "channels.json" in export.names:
+        channels, failure = read_json(export, "channels.json", list)
+        failures += [failure] if failure else []
+        for channel in channels or ():
+            if isinstance(channel, dict) and _string(channel, "id") and _string(channel, "name"):
+                channel_ids[channel["name"]] = channel["id"]
+    teams = Counter(_string(member, "team_id") for member in members.values())
+    workspace = SlackWorkspace(
+        team=teams.most_common(1)[0][0] if teams else "",
+        members=members,
+        user_names={uid: _display_name(member) or uid for uid, member in members.items()},
+        bot_names={
+            bot_id: _display_name(member)
+            for member in members.values()
+            if isinstance(member.get("profile"), dict)
+            and (bot_id := _string(member["profile"], "bot_id"))
+        },
+        channel_ids=channel_ids,
+        channel_names={cid: name for name, cid in channel_ids.items()},
+    )
+    return workspace, failures
+
+
+def _display_name(member: Mapping[str, Any]) -> str:
+    """Display name, then real name, then user name (users.json or a message's profile)."""
+    profile = member.get("profile")
+    profile = profile if isinstance(profile, dict) else member
+    for record, field in (
+        (profile, "display_name"),
+        (profile, "real_name"),
+        (member, "real_name"),
+        (member, "name"),
+    ):
+        if name := _string(record, field).strip():
+            return name
+    return ""
+
+
+def _string(record: Mapping[str, Any], key: str) -> str:
+    value = record.get(key)
+    return value if isinstance(value, str) else ""

@@ -1,0 +1,1 @@
+"""Document loaders: PDF, HTML, Markdown and plain text files."""

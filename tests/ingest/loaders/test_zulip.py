@@ -1,0 +1,147 @@
+"""ZulipArchiveLoader on the NCAR ESDS zulip-archive, and on small broken archives."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from copqa.models import Document, LoadFailure
+from ingest.loaders.discussions.zulip import ZulipArchiveLoader
+
+SITE = "https://zulip2.cloud.ucar.edu"
+PLOTTING_TOPIC = f"{SITE}/#narrow/stream/10-python-questions/topic/3D.20plotting"
+
+
+@pytest.fixture(scope="module")
+def archive(shared_data: Path) -> Path:
+    return shared_data / "zulip-ncar-esds"
+
+
+@pytest.fixture(scope="module")
+def loaded(archive: Path) -> list[Document | LoadFailure]:
+    return list(ZulipArchiveLoader().load(archive))
+
+
+@pytest.fixture(scope="module")
+def threads(loaded: list[Document | LoadFailure]) -> dict[tuple[str, str], Document]:
+    return {(d.channel, d.title): d for d in loaded if isinstance(d, Document)}
+
+
+def test_every_topic_is_one_thread(loaded: list[Document | LoadFailure]) -> None:
+    documents = [d for d in loaded if isinstance(d, Document)]
+    assert [d for d in loaded if isinstance(d, LoadFailure)] == []
+    # stream_index.json lists 831 topics and 6,707 messages; the data README's 809 / 6,555
+    # leaves out the 22 topic files whose names start with "." (e.g. resolved "✔ " topics).
+    assert len(documents) == 831
+    assert len({d.id for d in documents}) == 831
+    # One message, a lone `<code> </code>`, has no text.
+    assert sum(len(d.posts) for d in documents) == 6706
+    assert len({p.author_name for d in documents for p in d.posts}) == 170
+    assert len({d.channel for d in documents}) == 32
+
+
+def test_known_topic(threads: dict[tuple[str, str], Document]) -> None:
+    thread = threads[("#python-questions", "3D plotting")]
+    assert thread.kind == "zulip"
+    assert thread.url == PLOTTING_TOPIC
+    assert thread.author == "John Clyne"
+    assert thread.created_at == 1635529857
+    assert thread.path.endswith("zulip_json/10-python-questions/3D.20plotting.json")
+    assert [p.author_name for p in thread.posts] == ["John Clyne", "Maria Molina", "John Clyne"]
+    first = thread.posts[0]
+    assert first.url == f"{PLOTTING_TOPIC}/near/45997"
+    assert first.author_id == "John Clyne"  # the archive's JSON carries no sender ids
+    assert first.text.startswith("Hi All,")
+    assert "CISL's VAPOR team is developing a Python API" in first.text
+    assert "(www.vapor.ucar.edu). VAPOR provides interactive 3D rendering" in first.text
+
+
+def test_names_are_decoded_and_links_encoded_as_zulip_does(
+    threads: dict[tuple[str, str], Document],
+) -> None:
+    resolved = threads[("#python-questions", "✔ pywinter")]
+    assert resolved.url == f"{SITE}/#narrow/stream/10-python-questions/topic/.E2.9C.94.20pywinter"
+    assert len(resolved.posts) == 5
+    assert ("#python-questions", "/dev/null with PBS") in threads
+    odd_stream = threads[("#0.1° JRA BGC Run", "003 or 004")]
+    assert (
+        odd_stream.url == f"{SITE}/#narrow/stream/20-0.2E1.C2.B0-JRA-BGC-Run/topic/003.20or.20004"
+    )
+
+
+def test_posts_are_chronological_plain_text(loaded: list[Document | LoadFailure]) -> None:
+    documents = [d for d in loaded if isinstance(d, Document)]
+    for thread in documents:
+        times = [p.created_at for p in thread.posts]
+        assert None not in times
+        assert times == sorted(times), thread.title  # type: ignore[type-var]
+        assert thread.created_at == times[0]
+    texts = [p.text for d in documents for p in d.posts]
+    assert all(t.strip() for t in texts)
+    assert not any("<p>" in t or "</a>" in t or "user-mention" in t for t in texts)
+
+
+def test_ids_are_stable_and_independent_of_the_entry_folder(
+    archive: Path, loaded: list[Document | LoadFailure]
+) -> None:
+    again = list(ZulipArchiveLoader().load(archive / "zulip_json"))
+    assert [d.id for d in again if isinstance(d, Document)] == [
+        d.id for d in loaded if isinstance(d, Document)
+    ]
+    post_ids = [p.id for d in loaded if isinstance(d, Document) for p in d.posts]
+    assert post_ids == [p.id for d in again if isinstance(d, Document) for p in d.posts]
+    assert len(set(post_ids)) == len(post_ids)
+
+
+def test_site_url_parameter_overrides_the_archive(archive: Path) -> None:
+    loader = ZulipArchiveLoader(site_url="https://esds.zulipchat.com/")
+    thread = next(d for d in loader.load(archive) if isinstance(d, Document))
+    assert thread.url.startswith("https://esds.zulipchat.com/#narrow/stream/20-")
+    assert thread.posts[0].url.startswith(thread.url + "/near/")
+
+
+def test_detect(archive: Path, shared_data: Path, tmp_path: Path) -> None:
+    loader = ZulipArchiveLoader()
+    assert loader.detect(archive)
+    assert loader.detect(archive / "zulip_json")
+    assert not loader.detect(archive / "zulip_json" / "10-python-questions")
+    assert not loader.detect(shared_data / "discourse-api-samples")
+    assert not loader.detect(tmp_path / "missing")
+
+
+def _write_archive(root: Path, topics: dict[str, str]) -> Path:
+    """A one-stream archive; `topics` maps topic file names to their raw contents."""
+    json_dir = root / "zulip_json"
+    (json_dir / "7-help").mkdir(parents=True)
+    index = {"streams": {"help": {"id": 7, "topic_data": {"good": {}, "broken": {}, "gone": {}}}}}
+    (json_dir / "stream_index.json").write_text(json.dumps(index))
+    for name, content in topics.items():
+        (json_dir / "7-help" / name).write_text(content)
+    return root
+
+
+def test_bad_topic_files_are_reported_and_the_rest_loads(tmp_path: Path) -> None:
+    message = {"id": 1, "sender_full_name": "Ada", "timestamp": 1700000000, "content": "<p>Hi</p>"}
+    root = _write_archive(
+        tmp_path, {"good.json": json.dumps([message]), "broken.json": '[{"id": 2,'}
+    )
+    results = list(ZulipArchiveLoader().load(root))
+    documents = [r for r in results if isinstance(r, Document)]
+    failures = [r for r in results if isinstance(r, LoadFailure)]
+    assert [(d.title, d.channel, d.url) for d in documents] == [("good", "#help", "")]
+    assert documents[0].posts[0].text == "Hi"
+    assert documents[0].posts[0].url == ""  # no site known: no links
+    assert failures[0].path == str(root / "zulip_json" / "7-help" / "broken.json")
+    assert failures[0].error.startswith("malformed JSON")
+    assert failures[1].path == str(root / "zulip_json" / "7-help")
+    assert "'gone' is listed in stream_index.json but has no file" in failures[1].error
+    assert len(failures) == 2
+
+
+def test_malformed_index_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "stream_index.json").write_bytes(b'{"streams": \xff')
+    assert ZulipArchiveLoader().detect(tmp_path)
+    results = list(ZulipArchiveLoader().load(tmp_path))
+    assert results == [LoadFailure(str(tmp_path / "stream_index.json"), "not UTF-8 text (byte 12)")]
