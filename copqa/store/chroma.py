@@ -77,14 +77,21 @@ class ChromaVectors:
             raise StoreError(
                 f"the collection {collection!r} at {self._location} cannot be opened ({exc}); {fix}"
             ) from exc
+        fix = "another COPQA_CHROMA__COLLECTION" if server_url else "a new COPQA_HOME"
         built_with = (self._collection.metadata or {}).get("embedding_model")
         if built_with != model_identity:
             self.close()
-            fix = "another COPQA_CHROMA__COLLECTION" if server_url else "a new COPQA_HOME"
             raise ModelMismatchError(
                 f"the collection {collection!r} at {self._location} was built with the "
                 f"embedding model {built_with!r}, not {model_identity!r}: use that model, "
                 f"or ingest into {fix}"
+            )
+        built_for = (self._collection.metadata or {}).get("dimension")
+        if built_for is not None and built_for != dimension:
+            self.close()
+            raise ModelMismatchError(
+                f"the collection {collection!r} at {self._location} holds {built_for}-d vectors, "
+                f"not {dimension}-d: use the model it was built with, or ingest into {fix}"
             )
 
     @classmethod
@@ -184,14 +191,29 @@ class ChromaVectors:
             raise _unreachable(self._server_url, exc) from exc
 
     def upsert(self, ids: Sequence[str], vectors: np.ndarray, metadatas: Sequence[dict]) -> None:
+        """Write these vectors with exactly this metadata, replacing what the ids held."""
         with self._calls():
             for start in range(0, len(ids), self._max_batch):
                 end = start + self._max_batch
+                batch = list(ids[start:end])
                 self._collection.upsert(
-                    ids=list(ids[start:end]),
+                    ids=batch,
                     embeddings=vectors[start:end],
-                    metadatas=list(metadatas[start:end]),
+                    metadatas=self._replacing(batch, metadatas[start:end]),
                 )
+
+    def _replacing(self, ids: list[str], metadatas: Sequence[dict]) -> list[Any]:
+        """The metadata with None for each key the ids' stored metadata has and it lacks.
+
+        Chroma's upsert merges metadata; a None removes a key. Without it, a field a new
+        version of a chunk no longer has (an author line removed) would still be filtered on.
+        """
+        stored = self._collection.get(ids=ids, include=["metadatas"])
+        old = dict(zip(stored["ids"], stored["metadatas"] or [], strict=True))
+        return [
+            {**dict.fromkeys(old.get(cid) or {}), **metadata}
+            for cid, metadata in zip(ids, metadatas, strict=True)
+        ]
 
     def delete(self, ids: Iterable[str]) -> None:
         wanted = list(ids)

@@ -250,12 +250,6 @@ class VectorStoreContract:
         general = SearchFilter(channels=("#general",))
         assert moved not in hit_ids(filled.query(old, len(corpus.ids), general))
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="Chroma's upsert merges metadata: a field the new metadata leaves out "
-        "(flat_metadata leaves out empty ones) keeps its old value, so a filter still finds "
-        "the chunk by what it no longer says",
-    )
     def test_an_upsert_forgets_fields_the_new_metadata_leaves_out(
         self, vectors: ChromaVectors, corpus: Corpus
     ) -> None:
@@ -409,17 +403,12 @@ class VectorStoreContract:
         assert filled.count() == len(corpus.ids)
         assert hit_ids(filled.query(corpus.question, 3)) == nearest
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="the collection records its dimension but only the model's identity is "
-        "checked: another dimension opens, and its first write or query fails with chromadb's "
-        "own InvalidArgumentError",
-    )
     def test_another_dimension_is_refused(
         self, filled: ChromaVectors, open_vectors: Opener
     ) -> None:
-        with pytest.raises(ModelMismatchError):
+        with pytest.raises(ModelMismatchError, match="holds 384-d vectors, not 256-d") as refused:
             open_vectors(dimension=256)
+        assert self.refusal_advice in str(refused.value)
 
 
 # --- the backends: one fixture each ------------------------------------------------------
