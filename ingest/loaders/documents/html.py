@@ -17,8 +17,9 @@ from bs4 import (
     Tag,
 )
 
-from copqa.models import Document, LoadFailure, Section, stable_id
+from copqa.models import Document, LoadFailure, Section
 from ingest.loaders.documents.document_meta import html_meta
+from ingest.loaders.documents.file_loader import FileLoader
 from ingest.loaders.documents.text import read_text
 
 _DROPPED_TAGS = ("script", "style", "noscript", "template", "head", "svg")
@@ -135,14 +136,11 @@ def html_title(page: str | BeautifulSoup) -> str:
     return heading.get_text(" ", strip=True) if heading else ""
 
 
-class HtmlLoader:
+class HtmlLoader(FileLoader):
     """A shared HTML page: its visible text, titled by <title> or its first <h1>."""
 
     kind = "html"
     suffixes = (".html", ".htm")
-
-    def detect(self, path: Path) -> bool:
-        return path.is_file() and path.suffix.lower() in self.suffixes
 
     def load(self, path: Path) -> Iterator[Document | LoadFailure]:
         html = read_text(path)
@@ -156,12 +154,4 @@ class HtmlLoader:
         if not text:
             yield LoadFailure(str(path), "no text in this HTML page")
             return
-        yield Document(
-            id=stable_id("file", path.resolve()),
-            kind=self.kind,
-            title=title or path.stem,
-            path=str(path),
-            author=author,
-            created_at=created,
-            sections=(Section(text=text),),
-        )
+        yield self.document(path, title or path.stem, [Section(text=text)], author, created)

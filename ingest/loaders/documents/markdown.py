@@ -9,8 +9,9 @@ from pathlib import Path
 from llama_index.core import Document as LlamaDocument
 from llama_index.core.node_parser import MarkdownNodeParser
 
-from copqa.models import Document, LoadFailure, Section, stable_id
+from copqa.models import Document, LoadFailure, Section
 from ingest.loaders.documents.document_meta import markdown_meta
+from ingest.loaders.documents.file_loader import FileLoader
 from ingest.loaders.documents.text import read_text
 
 _FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.DOTALL)
@@ -19,15 +20,12 @@ _TABLE_RULE = re.compile(r"^\|[\s:|-]*-[\s:|-]*\|$", re.MULTILINE)
 _FIRST_HEADING = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.MULTILINE)
 
 
-class MarkdownLoader:
+class MarkdownLoader(FileLoader):
     kind = "markdown"
     suffixes = (".md", ".markdown")
 
     def __init__(self) -> None:
         self._parser = MarkdownNodeParser(include_metadata=True, include_prev_next_rel=False)
-
-    def detect(self, path: Path) -> bool:
-        return path.is_file() and path.suffix.lower() in self.suffixes
 
     def load(self, path: Path) -> Iterator[Document | LoadFailure]:
         raw = read_text(path)
@@ -44,15 +42,8 @@ class MarkdownLoader:
             return
         heading = _FIRST_HEADING.search(text)
         author, created = markdown_meta(raw)
-        yield Document(
-            id=stable_id("file", path.resolve()),
-            kind=self.kind,
-            title=heading.group(1) if heading else path.stem.replace("_", " "),
-            path=str(path),
-            author=author,
-            created_at=created,
-            sections=sections,
-        )
+        title = heading.group(1) if heading else path.stem.replace("_", " ")
+        yield self.document(path, title, sections, author, created)
 
     def _sections(self, text: str) -> tuple[Section, ...]:
         nodes = self._parser.get_nodes_from_documents([LlamaDocument(text=text)])

@@ -10,8 +10,9 @@ from pathlib import Path
 from pypdf import PageObject, PdfReader
 from pypdf.errors import FileNotDecryptedError, PdfReadError, PdfStreamError
 
-from copqa.models import Document, LoadFailure, Section, stable_id
+from copqa.models import Document, LoadFailure, Section
 from ingest.loaders.documents.document_meta import clean_author, parse_date
+from ingest.loaders.documents.file_loader import FileLoader
 
 # pypdf logs every font it cannot fully decode; the text still comes out.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
@@ -22,11 +23,9 @@ STAMP_WORDS = 10
 NO_TEXT = "no extractable text (a scan without a text layer? run OCR on it first)"
 
 
-class PdfLoader:
+class PdfLoader(FileLoader):
     kind = "pdf"
-
-    def detect(self, path: Path) -> bool:
-        return path.is_file() and path.suffix.lower() == ".pdf"
+    suffixes = (".pdf",)
 
     def load(self, path: Path) -> Iterator[Document | LoadFailure]:
         try:
@@ -37,15 +36,8 @@ class PdfLoader:
         if sum(len(s.text.split()) for s in sections) < MIN_WORDS:
             yield LoadFailure(str(path), NO_TEXT)
             return
-        yield Document(
-            id=stable_id("file", path.resolve()),
-            kind=self.kind,
-            title=title or path.stem,
-            path=str(path),
-            author=author,
-            created_at=created,
-            sections=tuple(s for s in sections if s.text.strip()),
-        )
+        kept = [s for s in sections if s.text.strip()]
+        yield self.document(path, title or path.stem, kept, author, created)
 
 
 class _PdfRefused(Exception):

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from charset_normalizer import from_bytes
 
-from copqa.models import Document, LoadFailure, Section, stable_id
+from copqa.models import Document, LoadFailure, Section
+from ingest.loaders.documents.file_loader import FileLoader
 
 
 class UndecodableText(Exception):
@@ -48,24 +49,16 @@ def read_text(path: Path) -> str | LoadFailure:
     return text
 
 
-class TextLoader:
+class TextLoader(FileLoader):
     """A `.txt` (or `.rst`) file as one section; the splitter cuts it along paragraphs."""
 
     kind = "text"
     suffixes = (".txt", ".text", ".rst")
-
-    def detect(self, path: Path) -> bool:
-        return path.is_file() and path.suffix.lower() in self.suffixes
 
     def load(self, path: Path) -> Iterator[Document | LoadFailure]:
         text = read_text(path)
         if isinstance(text, LoadFailure):
             yield text
             return
-        yield Document(
-            id=stable_id("file", path.resolve()),
-            kind=self.kind,
-            title=path.stem.replace("_", " ").replace("-", " "),
-            path=str(path),
-            sections=(Section(text=text.strip()),),
-        )
+        title = path.stem.replace("_", " ").replace("-", " ")
+        yield self.document(path, title, [Section(text=text.strip())])
