@@ -116,7 +116,10 @@ class Sentence:
 
 
 def passage_sentences(chunk: Chunk, min_words: int = 4) -> list[Sentence]:
-    """A passage's sentences, each post's header removed but its author and id kept."""
+    """A passage's sentences, each post's header removed but its author and id kept.
+
+    In a thread, a `>` line quotes another member (a quote-reply): it is never one of them.
+    """
     found: list[Sentence] = []
     author = chunk.credited
     posts = _PostCursor(chunk)
@@ -128,6 +131,8 @@ def passage_sentences(chunk: Chunk, min_words: int = 4) -> list[Sentence]:
             author = header.group("author")
             line = line[header.end() :]
         opener = opens_thread and posts.in_first
+        if chunk.thread_id and line.lstrip().startswith(">"):
+            continue  # in a thread, a `>` line quotes another member: never these words
         line = _LIST_MARK.sub("", _table_row(line.strip()))
         for piece in _SENTENCE_END.split(line):
             piece = piece.strip()
@@ -191,7 +196,7 @@ def _unwrapped_lines(text: str) -> list[str]:
             lines[-1] = f"{lines[-1]} {line}"
         else:
             lines.append(line)
-        joinable = not line.startswith(("|", "#"))
+        joinable = not POST_HEADER.sub("", line, count=1).startswith(("|", "#", ">"))
     return lines
 
 

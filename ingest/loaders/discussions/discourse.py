@@ -34,6 +34,8 @@ _MARKER_BYTES = 262_144  # the marker keys open a response; no need to read furt
 _MAX_FILES_TO_DETECT = 50
 _REGULAR_POST = 1  # post_type; 2-4 are moderator actions, small actions and whispers
 _LIKE_ACTION = 2  # actions_summary id of "like"
+# A quoted post, <aside class="quote" data-username=...>: its author's words, not the quoter's.
+QUOTE_REPLY = "aside.quote"
 
 
 @dataclass
@@ -98,7 +100,7 @@ class DiscourseLoader:
         ids_by_number = {_post_number(p): stable_id(self.kind, site, p["id"]) for p in raws}
         posts = []
         for raw in raws:
-            text = html_to_text(_text(raw.get("cooked")))
+            text = html_to_text(_text(raw.get("cooked")), others_words=QUOTE_REPLY)
             if not text:
                 continue
             number = _post_number(raw)

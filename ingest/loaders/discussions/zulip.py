@@ -29,6 +29,8 @@ _JSON_DIR = "zulip_json"
 _NARROW_LINK = re.compile(rb'href="(https?://[^"#]+?)/?#narrow/')
 _HASH_REPLACEMENTS = {"%": ".", "(": ".28", ")": ".29", ".": ".2E"}
 _PAGE_HEAD_BYTES = 65_536  # the first post's link comes early in a topic page
+# A quote-reply: another member's words in the quoter's message, kept as `> ` lines.
+QUOTE_REPLY = "blockquote"
 
 
 class ZulipArchiveLoader:
@@ -105,7 +107,7 @@ class ZulipArchiveLoader:
 
     def _post(self, message: dict[str, Any], site: str, narrow: str) -> Post | None:
         message_id = message.get("id")
-        text = html_to_text(_text(message.get("content")))
+        text = html_to_text(_text(message.get("content")), others_words=QUOTE_REPLY)
         if not isinstance(message_id, int) or not text:
             return None
         name = _text(message.get("sender_full_name"))

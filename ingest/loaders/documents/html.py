@@ -33,14 +33,26 @@ _TEXT_TYPES = (NavigableString, CData)  # what get_text() reads
 _SCHEME = re.compile(r"^https?://")
 
 
-def html_to_text(html: str) -> str:
+def html_to_text(html: str, others_words: str = "") -> str:
     """Visible text of an HTML fragment or page: scripts and styles dropped, links kept.
 
     A link reads as its label, where the reader saw it; when the label is not the address
     itself, the address follows at the end of the paragraph, as ``(label: url)``. Words
     quoted from the page, as anyone copies them, stay whole in the text.
+
+    Args:
+        others_words: A CSS selector of the elements that quote another member (a chat's
+            quote-reply). Their words stay, for search, as `> ` lines: in a thread those
+            are never quoted as the poster's own (`copqa.sentences.passage_sentences`).
     """
-    return _soup_text(_parsed(html))
+    soup = _parsed(html)
+    for quoted in soup.select(others_words) if others_words else ():
+        body = quoted.find("blockquote") if quoted.name != "blockquote" else None
+        lines = _soup_text(body or quoted).splitlines()
+        marked = soup.new_tag("p")
+        marked.string = "\n".join(f"> {line}" for line in lines if line.strip())
+        quoted.replace_with(marked)
+    return _soup_text(soup)
 
 
 def _parsed(html: str) -> BeautifulSoup:

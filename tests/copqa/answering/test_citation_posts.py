@@ -108,3 +108,20 @@ def test_a_post_without_a_name_loses_its_header_too() -> None:
     [sentence] = passage_sentences(chunk)
     assert sentence.text == "The passage of a line that names nobody as its writer."
     assert sentence.post_id == "l1"
+
+
+def test_words_a_member_quotes_are_never_credited_to_them(shared_data: Path, pipeline, store):
+    # On the real Zulip topic, Anderson Banihirwe quote-replies the question put to him.
+    loaded = ZulipArchiveLoader().load(shared_data / "zulip-ncar-esds")
+    casper = next(
+        d for d in loaded if isinstance(d, Document) and d.title == "Casper dask dashboard errors"
+    )
+    source = SourceRecord(id="zulip", kind="zulip", locator=casper.path, uploader="")
+    pipeline.write([(source, casper)])
+    chunks = store.chunks([(cid, 1.0) for cid in sorted(store.chunk_ids())])
+    sentences = [s for scored in chunks for s in passage_sentences(scored.chunk)]
+    asked = [s for s in sentences if "any idea what's going on here" in s.text]
+    assert asked, "the question itself is still quoted, as its asker's"
+    assert all(s.author != "Anderson Banihirwe" for s in asked)
+    his = [s for s in sentences if s.author == "Anderson Banihirwe"]
+    assert any(s.text.startswith("There were some issues with distributed") for s in his)

@@ -183,3 +183,26 @@ def test_detect(samples: Path, shared_data: Path, tmp_path: Path) -> None:
     assert not loader.detect(shared_data / "zulip-ncar-esds" / "zulip_json" / "stream_index.json")
     assert not loader.detect(shared_data / "stackexchange-bicycles-meta")
     assert not loader.detect(tmp_path / "missing.json")
+
+
+def test_a_quoted_post_is_marked_as_a_quote(tmp_path: Path) -> None:
+    # Discourse's own markup for a quote of post 1 inside post 2 (as its `cooked` HTML has it).
+    quote = (
+        '<aside class="quote no-group" data-username="u1" data-post="1" data-topic="9">'
+        '<div class="title"><img alt="" width="24" height="24" src="/a.png"> u1:</div>'
+        "<blockquote><p>How do I read CSV?</p></blockquote></aside>"
+    )
+    (tmp_path / "t.json").write_text(
+        _topic(
+            [
+                _post(1, 1, "<p>How do I read CSV?</p>"),
+                _post(2, 2, f"{quote}<p>Use <code>pd.read_csv</code> for that.</p>"),
+                _post(3, 3, "<blockquote><p>Errors: none</p></blockquote><p>Mine too.</p>"),
+            ]
+        )
+    )
+    (thread,) = list(DiscourseLoader().load(tmp_path / "t.json"))
+    assert isinstance(thread, Document)
+    # The quoted post's words stay for search, marked as a quote; its title ("u1:") goes.
+    assert thread.posts[1].text == "> How do I read CSV?\n\nUse pd.read_csv for that."
+    assert "> Errors" not in thread.posts[2].text  # a plain block quote is the poster's own

@@ -145,3 +145,17 @@ def test_malformed_index_is_reported(tmp_path: Path) -> None:
     assert ZulipArchiveLoader().detect(tmp_path)
     results = list(ZulipArchiveLoader().load(tmp_path))
     assert results == [LoadFailure(str(tmp_path / "stream_index.json"), "not UTF-8 text (byte 12)")]
+
+
+def test_a_quote_reply_keeps_the_quoted_words_marked_as_a_quote(
+    threads: dict[tuple[str, str], Document],
+) -> None:
+    # Anderson Banihirwe quotes the question put to him, then answers it: the quoted words
+    # are the asker's. They stay for search, as `> ` lines, apart from his own.
+    thread = threads[("#jupyterlab-hub", "Casper dask dashboard errors")]
+    reply = next(p for p in thread.posts if p.url.endswith("/near/9409"))
+    assert reply.author_name == "Anderson Banihirwe"
+    quoted, own = reply.text.split("\n", 1)
+    assert quoted.startswith("> @Anderson Banihirwe any idea what's going on here?")
+    assert own.lstrip().startswith("There were some issues with distributed 2.15.0 and 2.15.1.")
+    assert "any idea what's going on here" not in own
