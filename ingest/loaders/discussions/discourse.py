@@ -27,7 +27,7 @@ from typing import Any
 
 from copqa.models import Document, LoadFailure, Post, stable_id
 from ingest.loaders.discussions.export_files import opening_line, read_json_file
-from ingest.loaders.documents.html import html_to_text
+from ingest.loaders.documents.html import QuoteMarkup, html_to_text
 
 _MARKER_KEY = re.compile(rb'[{,]\s*"(?:post_stream|topic_list|latest_posts)"\s*:')
 _MARKER_BYTES = 262_144  # the marker keys open a response; no need to read further
@@ -35,7 +35,7 @@ _MAX_FILES_TO_DETECT = 50
 _REGULAR_POST = 1  # post_type; 2-4 are moderator actions, small actions and whispers
 _LIKE_ACTION = 2  # actions_summary id of "like"
 # A quoted post, <aside class="quote" data-username=...>: its author's words, not the quoter's.
-QUOTE_REPLY = "aside.quote"
+QUOTE_REPLY = QuoteMarkup("aside", "quote", title_class="title")
 
 
 @dataclass
@@ -100,7 +100,7 @@ class DiscourseLoader:
         ids_by_number = {_post_number(p): stable_id(self.kind, site, p["id"]) for p in raws}
         posts = []
         for raw in raws:
-            text = html_to_text(_text(raw.get("cooked")), others_words=QUOTE_REPLY)
+            text = html_to_text(_text(raw.get("cooked")), quotes=QUOTE_REPLY)
             if not text:
                 continue
             number = _post_number(raw)

@@ -22,7 +22,7 @@ from typing import Any
 
 from copqa.models import Document, LoadFailure, Post, stable_id
 from ingest.loaders.discussions.export_files import opening_line, read_json_file
-from ingest.loaders.documents.html import html_to_text
+from ingest.loaders.documents.html import QuoteMarkup, html_to_text
 
 _INDEX = "stream_index.json"
 _JSON_DIR = "zulip_json"
@@ -30,7 +30,7 @@ _NARROW_LINK = re.compile(rb'href="(https?://[^"#]+?)/?#narrow/')
 _HASH_REPLACEMENTS = {"%": ".", "(": ".28", ")": ".29", ".": ".2E"}
 _PAGE_HEAD_BYTES = 65_536  # the first post's link comes early in a topic page
 # A quote-reply: another member's words in the quoter's message, kept as `> ` lines.
-QUOTE_REPLY = "blockquote"
+QUOTE_REPLY = QuoteMarkup("blockquote")
 
 
 class ZulipArchiveLoader:
@@ -107,7 +107,7 @@ class ZulipArchiveLoader:
 
     def _post(self, message: dict[str, Any], site: str, narrow: str) -> Post | None:
         message_id = message.get("id")
-        text = html_to_text(_text(message.get("content")), others_words=QUOTE_REPLY)
+        text = html_to_text(_text(message.get("content")), quotes=QUOTE_REPLY)
         if not isinstance(message_id, int) or not text:
             return None
         name = _text(message.get("sender_full_name"))

@@ -33,7 +33,33 @@ _TEXT_TYPES = (NavigableString, CData)  # what get_text() reads
 _SCHEME = re.compile(r"^https?://")
 
 
-def html_to_text(html: str, others_words: str = "") -> str:
+@dataclass(frozen=True)
+class QuoteMarkup:
+    """How a chat marks a quote of another member's post inside a post.
+
+    Attributes:
+        tag: The element around the quote (``blockquote``, ``aside``).
+        css_class: A class that element must have ("" for any).
+        title_class: The class of a line inside it that only names who is quoted (left out).
+    """
+
+    tag: str
+    css_class: str = ""
+    title_class: str = ""
+
+    def quotes(self, node: Tag) -> bool:
+        return node.name == self.tag and (not self.css_class or self.css_class in _classes(node))
+
+    def titles(self, node: Tag) -> bool:
+        return bool(self.title_class) and self.title_class in _classes(node)
+
+
+def _classes(node: Tag) -> list[str]:
+    value = node.get("class")
+    return list(value) if isinstance(value, list) else str(value or "").split()
+
+
+def html_to_text(html: str, quotes: QuoteMarkup | None = None) -> str:
     """Visible text of an HTML fragment or page: scripts and styles dropped, links kept.
 
     A link reads as its label, where the reader saw it; when the label is not the address
@@ -41,18 +67,11 @@ def html_to_text(html: str, others_words: str = "") -> str:
     quoted from the page, as anyone copies them, stay whole in the text.
 
     Args:
-        others_words: A CSS selector of the elements that quote another member (a chat's
-            quote-reply). Their words stay, for search, as `> ` lines: in a thread those
-            are never quoted as the poster's own (`copqa.sentences.passage_sentences`).
+        quotes: How the chat marks a quote of another member (a quote-reply). Those words
+            stay, for search, as `> ` lines: in a thread they are never quoted as the
+            poster's own (`copqa.sentences.passage_sentences`).
     """
-    soup = _parsed(html)
-    for quoted in soup.select(others_words) if others_words else ():
-        body = quoted.find("blockquote") if quoted.name != "blockquote" else None
-        lines = _soup_text(body or quoted).splitlines()
-        marked = soup.new_tag("p")
-        marked.string = "\n".join(f"> {line}" for line in lines if line.strip())
-        quoted.replace_with(marked)
-    return _soup_text(soup)
+    return _soup_text(_parsed(html), quotes)
 
 
 def _parsed(html: str) -> BeautifulSoup:
@@ -62,13 +81,13 @@ def _parsed(html: str) -> BeautifulSoup:
         return BeautifulSoup(html, "html.parser")
 
 
-def _soup_text(soup: BeautifulSoup) -> str:
-    text = "".join(_visible_pieces(soup))
+def _soup_text(soup: Tag, quotes: QuoteMarkup | None = None) -> str:
+    text = "".join(_visible_pieces(soup, quotes))
     lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
     return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
 
 
-def _visible_pieces(root: Tag) -> list[str]:
+def _visible_pieces(root: Tag, quotes: QuoteMarkup | None = None) -> list[str]:
     """The page's text in reading order, with line breaks for `<br>` and after blocks.
 
     One walk with an explicit stack rather than editing the tree: a hostile page of
@@ -78,10 +97,15 @@ def _visible_pieces(root: Tag) -> list[str]:
     pieces: list[str] = []
     link: _Link | None = None  # the outermost http(s) link being read
     addresses: list[str] = []  # of the paragraph's links, written where it ends
-    stack: list[PageElement | _TagEnd] = list(reversed(root.contents))
+    stack: list[PageElement | _TagEnd | _QuoteEnd] = list(reversed(root.contents))
+    quoting = False  # inside a quote of another member (one level: a quote in it is its text)
     while stack:
         node = stack.pop()
-        if isinstance(node, _TagEnd):
+        if isinstance(node, _QuoteEnd):
+            _write_addresses(pieces, addresses)
+            pieces[node.start :] = ["\n\n", _as_quote("".join(pieces[node.start :])), "\n\n"]
+            quoting = False
+        elif isinstance(node, _TagEnd):
             if link is not None and link.tag is node.tag:
                 addresses += link.close(pieces)
                 link = None
@@ -89,8 +113,11 @@ def _visible_pieces(root: Tag) -> list[str]:
                 _write_addresses(pieces, addresses)
                 pieces.append("\n\n")
         elif isinstance(node, Tag):
-            if node.name in _DROPPED_TAGS:
+            if node.name in _DROPPED_TAGS or (quoting and quotes and quotes.titles(node)):
                 continue
+            if quotes and not quoting and quotes.quotes(node):
+                quoting = True
+                stack.append(_QuoteEnd(len(pieces)))
             if node.name == "br":
                 pieces.append("\n")
                 continue
@@ -112,6 +139,18 @@ def _write_addresses(pieces: list[str], addresses: list[str]) -> None:
     if addresses:
         pieces.append(f" ({'; '.join(addresses)})")
         addresses.clear()
+
+
+def _as_quote(text: str) -> str:
+    lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
+    return "\n".join(f"> {line}" for line in lines if line)
+
+
+@dataclass(frozen=True)
+class _QuoteEnd:
+    """Where a quote of another member ends in the walk; its text began at piece `start`."""
+
+    start: int
 
 
 @dataclass(frozen=True)

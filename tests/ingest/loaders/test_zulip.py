@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -159,3 +160,15 @@ def test_a_quote_reply_keeps_the_quoted_words_marked_as_a_quote(
     assert quoted.startswith("> @Anderson Banihirwe any idea what's going on here?")
     assert own.lstrip().startswith("There were some issues with distributed 2.15.0 and 2.15.1.")
     assert "any idea what's going on here" not in own
+
+
+def test_quotes_nested_twenty_thousand_deep_read_in_one_walk() -> None:
+    from ingest.loaders.discussions.zulip import QUOTE_REPLY
+    from ingest.loaders.documents.html import html_to_text
+
+    depth = 20_000
+    hostile = "<blockquote>" * depth + "<p>bottom</p>" + "</blockquote>" * depth + "<p>mine</p>"
+    started = time.monotonic()
+    text = html_to_text(hostile, QUOTE_REPLY)
+    assert time.monotonic() - started < 10
+    assert text == "> bottom\n\nmine"
