@@ -3,7 +3,7 @@
 1. the same real chunks (the R Contributors docs, cut by copqa's own chunker) are embedded
    by every precision, in alternating rounds so a busy machine hurts them alike: texts/s;
 2. each text's 10 nearest neighbours among those chunks, against fp32's: top-10 overlap;
-3. nDCG@10 of dense retrieval on StackFAQ and on ClapNQ's gold passages (eval.retrieval).
+3. nDCG@10 of dense retrieval on StackFAQ and on ClapNQ's gold passages (eval.retrieval_quality).
 The default is the precision "auto" resolves to on this machine.
 """
 
