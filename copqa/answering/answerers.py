@@ -101,7 +101,8 @@ class ExtractiveAnswerer:
         confidence = self.calibration.confidence(self._signals(question, passages, chosen))
         if confidence < self.calibration.threshold:
             return abstention(question, passages, confidence)
-        claims = [Claim(c.passage, c.sentence.text, _quote(c.sentence)) for c in chosen]
+        cited = _fullest_parts(chosen, candidates, passages)
+        claims = [Claim(c.passage, c.sentence.text, _quote(c.sentence)) for c in cited]
         return compose(question, passages, claims, confidence)
 
     def assess(self, question: str, passages: list[ScoredChunk]) -> tuple[Signals, list[int]]:
@@ -110,7 +111,8 @@ class ExtractiveAnswerer:
         if not candidates:
             return Signals(0.0, passages[0].score if passages else 0.0, 0.0), []
         chosen = self._select(candidates, vectors)
-        quoted = list(dict.fromkeys(c.passage for c in chosen))
+        cited = _fullest_parts(chosen, candidates, passages)
+        quoted = list(dict.fromkeys(c.passage for c in cited))
         return self._signals(question, passages, chosen), quoted
 
     def with_threshold(self, threshold: float) -> ExtractiveAnswerer:
@@ -182,6 +184,40 @@ class ExtractiveAnswerer:
         # Readable order: by passage rank, then as the sentences stand in their passage.
         picked = [candidates[i] for i in chosen]
         return sorted(picked, key=lambda c: (c.passage, c.sentence.position))
+
+
+def _fullest_parts(
+    chosen: list[_Candidate], candidates: list[_Candidate], passages: list[ScoredChunk]
+) -> list[_Candidate]:
+    """Each sentence cited from the passage that holds the most of what follows it.
+
+    A long post is cut in overlapping parts: a sentence at the end of one part opens the
+    next, where the rest of what its writer said follows it. The reader of the citation
+    should see that rest, so the part holding more of it is cited (by rank on a tie). Which
+    part is cited does not change the answer's confidence: that stays with the selection.
+    """
+    following = {i: _following(passages[i].chunk) for i in {c.passage for c in candidates}}
+    fullest: list[_Candidate] = []
+    for picked in chosen:
+        same = [
+            c
+            for c in candidates
+            if c.sentence.text == picked.sentence.text
+            and c.sentence.post_id == picked.sentence.post_id
+        ]
+        best = max(same, key=lambda c: (following[c.passage][c.sentence.position], -c.passage))
+        taken = {(f.passage, f.sentence.position) for f in fullest}
+        fullest.append(best if (best.passage, best.sentence.position) not in taken else picked)
+    return sorted(fullest, key=lambda c: (c.passage, c.sentence.position))
+
+
+def _following(chunk: Chunk) -> list[int]:
+    """For each sentence of a passage: how many of its post's sentences come after it there."""
+    sentences = passage_sentences(chunk)
+    return [
+        sum(1 for later in sentences[s.position + 1 :] if later.post_id == s.post_id)
+        for s in sentences
+    ]
 
 
 @dataclass(frozen=True)

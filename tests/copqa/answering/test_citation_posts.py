@@ -12,7 +12,7 @@ import pytest
 
 from copqa.answering.answerers import ExtractiveAnswerer
 from copqa.cli.output import answer_json
-from copqa.models import Chunk, Document, Post, PostRef
+from copqa.models import Chunk, Document, Post, PostRef, ScoredChunk
 from copqa.retrieval.retrievers import DenseRetriever
 from copqa.sentences import passage_sentences, post_header
 from copqa.store.records import SourceRecord
@@ -125,3 +125,26 @@ def test_words_a_member_quotes_are_never_credited_to_them(shared_data: Path, pip
     assert all(s.author != "Anderson Banihirwe" for s in asked)
     his = [s for s in sentences if s.author == "Anderson Banihirwe"]
     assert any(s.text.startswith("There were some issues with distributed") for s in his)
+
+
+def test_a_sentence_in_two_parts_of_a_post_is_cited_from_the_part_that_goes_on(
+    shared_data: Path, pipeline, store, embedder
+) -> None:
+    # Katie Dagon's reply in "Searching for Data" is long in word pieces (paths and links),
+    # so it is stored in two overlapping parts: the first ends with the sentence below, the
+    # second opens with it and goes on to say which file to take.
+    loaded = ZulipArchiveLoader().load(shared_data / "zulip-ncar-esds")
+    topic = next(d for d in loaded if isinstance(d, Document) and d.title == "Searching for Data")
+    source = SourceRecord(id="zulip", kind="zulip", locator=topic.path, uploader="")
+    pipeline.write([(source, topic)])
+    sentence = "Monthly atmospheric CESM2-LE output is available on casper here"
+    holding = [c for c in store.chunks_by_id(store.chunk_ids()).values() if sentence in c.text]
+    assert len(holding) == 2, "the post is no longer cut in two parts: the test needs another"
+    # Ranked first, the part the sentence ends; second, the part that goes on from it.
+    ending, going_on = sorted(holding, key=lambda c: "surface temperature" in c.text)
+    question = "where on casper can i grab monthly CESM2 large ensemble atmosphere timeseries?"
+    passages = [ScoredChunk(ending, 0.9), ScoredChunk(going_on, 0.8)]
+    answer = ExtractiveAnswerer(embedder).with_threshold(0).answer(question, passages)
+    cited = [c for c in answer.citations if any(q.text.startswith(sentence) for q in c.quotes)]
+    assert [c.chunk.id for c in cited] == [going_on.id]
+    assert "For example the TS subdirectory has surface temperature." in cited[0].chunk.text
