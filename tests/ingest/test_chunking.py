@@ -3,6 +3,7 @@ the model whole (title, question and replies together)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -80,3 +81,35 @@ def test_every_window_of_a_long_thread_fits_the_model(embedder, tmp_path: Path) 
     pieces = {c.id: len(embedder.tokenize(embedding_text(c))) for c in chunks}
     # [CLS] and [SEP] take two of the model's places: beyond them the model cuts silently.
     assert max(pieces.values()) + 2 <= embedder.max_tokens == 256, pieces
+
+
+def test_a_long_post_is_cut_in_parts_that_overlap_more_in_a_thread_than_alone(
+    embedder, tmp_path: Path
+) -> None:
+    # Twelve numbered sentences of ~20 word pieces each: well over one 200-piece chunk.
+    long_post = " ".join(
+        f"Step {n}: set the kiln controller to ramp {n * 10} degrees an hour until it holds."
+        for n in range(1, 13)
+    )
+    rows = [
+        {"id": "a", "thread_id": "t", "author": "Ines", "created_at": 1_740_000_000,
+         "text": "How do I program a slow glaze firing on the kiln controller?"},
+        {"id": "b", "thread_id": "t", "author": "Tobias", "created_at": 1_740_000_100,
+         "text": long_post},
+        {"id": "alone", "author": "Tobias", "created_at": 1_740_000_200, "text": long_post},
+    ]  # fmt: skip
+    export = tmp_path / "kiln.jsonl"
+    export.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    thread, alone = (d for d in JsonlLoader().load(export) if isinstance(d, Document))
+    chunker = Chunker(embedder.tokenize, 200, 20)
+
+    def shared_steps(chunks: list) -> int:
+        parts = [c for c in chunks if "Step 1:" in c.text or "Step 12:" in c.text]
+        steps = [{s for s in range(1, 13) if f"Step {s}:" in c.text} for c in parts]
+        return sum(len(a & b) for a, b in itertools.pairwise(steps))
+
+    in_thread = shared_steps(chunker.chunk(thread, "s"))
+    on_its_own = shared_steps(chunker.chunk(alone, "s"))
+    # In a thread, a sentence at a cut opens the next part too (~60 pieces: 2-3 steps);
+    # a post alone is cut as a file is, with the usual small overlap.
+    assert in_thread >= 2 and on_its_own <= 1
