@@ -10,6 +10,10 @@ Ids come from the export, never from where it sits, so a folder and its zip agre
 ``Document.id`` is ``stable_id("slack", <team id>, <channel>, <thread_ts>)`` and
 ``Post.id`` is ``stable_id("slack", <team id>, <channel>, "post", <ts>)``, where the
 channel is its id, or its folder name when ``channels.json`` does not list it.
+
+Private channels (`groups.json`, or `is_private` in `channels.json`), group DMs
+(`mpims.json`) and DMs (`dms.json`) are left out, each reported as not ingested: a guest
+may ask copqa anything, and nothing said in private may reach someone outside it.
 """
 
 from __future__ import annotations
@@ -95,6 +99,10 @@ class SlackExportLoader:
             if _DAY_FILE.match(day):
                 day_files[folder].append(name)
         for folder in sorted(day_files):
+            refusal = workspace.refusal(folder)
+            if refusal:
+                yield LoadFailure(export.where(folder), refusal)
+                continue
             yield from self._load_channel(export, workspace, folder, sorted(day_files[folder]))
 
     def _load_channel(

@@ -11,6 +11,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from copqa.models import LoadFailure
@@ -78,6 +79,9 @@ class SlackWorkspace:
         bot_names: An app's bot id (`B01…`) to the name of its bot member.
         channel_ids: Channel (folder) name to channel id.
         channel_names: Channel id to name.
+        private: Folders of private channels, DMs and group DMs, each with what says so.
+        public_only: Only the folders `channels.json` lists as public may be read (a list of
+            private ones could not be read, so which others are private is unknown).
     """
 
     team: str
@@ -86,6 +90,20 @@ class SlackWorkspace:
     bot_names: Mapping[str, str]
     channel_ids: Mapping[str, str]
     channel_names: Mapping[str, str]
+    private: Mapping[str, str] = dataclass_field(default_factory=dict)
+    public_only: bool = False
+
+    def refusal(self, folder: str) -> str:
+        """Why a channel folder is left out ("" when it is public and may be read).
+
+        Private channels, DMs and group DMs are never ingested: copqa's answers reach
+        guests, and nothing of a private conversation may reach someone outside it.
+        """
+        if folder in self.private:
+            return f"left out, not ingested: {self.private[folder]}"
+        if self.public_only and folder not in self.channel_ids:
+            return "left out, not ingested: not listed as a public channel in channels.json"
+        return ""
 
     def text(self, mrkdwn: str) -> str:
         """A message's mrkdwn as plain text, mentions resolved to names."""
@@ -124,6 +142,14 @@ class SlackWorkspace:
         )
 
 
+# What a Slack export lists besides public channels, and the key naming each one's folder.
+_PRIVATE_LISTINGS = (
+    ("groups.json", "a private channel", "name"),
+    ("mpims.json", "a group DM", "name"),
+    ("dms.json", "a DM", "id"),
+)
+
+
 def read_workspace(export: ExportFiles) -> tuple[SlackWorkspace, list[LoadFailure]]:
     """The workspace's names from `users.json` and `channels.json`, and why any is missing.
 
@@ -138,12 +164,27 @@ def read_workspace(export: ExportFiles) -> tuple[SlackWorkspace, list[LoadFailur
     else:
         failures.append(LoadFailure(export.where("users.json"), "missing: ids shown as names"))
     channel_ids: dict[str, str] = {}
+    private: dict[str, str] = {}
     if "channels.json" in export.names:
         channels, failure = read_json(export, "channels.json", list)
         failures += [failure] if failure else []
         for channel in channels or ():
             if isinstance(channel, dict) and _string(channel, "id") and _string(channel, "name"):
-                channel_ids[channel["name"]] = channel["id"]
+                if channel.get("is_private"):
+                    private[channel["name"]] = "a private channel (channels.json)"
+                else:
+                    channel_ids[channel["name"]] = channel["id"]
+    public_only = False
+    for listing, what, folder_key in _PRIVATE_LISTINGS:
+        if listing not in export.names:
+            continue
+        records, failure = read_json(export, listing, list)
+        if failure is not None:
+            failures.append(failure)
+            public_only = True  # fail closed: which folders are private is unknown
+        for record in records or ():
+            if isinstance(record, dict) and (folder := _string(record, folder_key)):
+                private[folder] = f"{what} ({listing})"
     teams = Counter(_string(member, "team_id") for member in members.values())
     workspace = SlackWorkspace(
         team=teams.most_common(1)[0][0] if teams else "",
@@ -157,6 +198,8 @@ def read_workspace(export: ExportFiles) -> tuple[SlackWorkspace, list[LoadFailur
         },
         channel_ids=channel_ids,
         channel_names={cid: name for name, cid in channel_ids.items()},
+        private=private,
+        public_only=public_only,
     )
     return workspace, failures
 

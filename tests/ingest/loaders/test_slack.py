@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -402,3 +403,57 @@ def test_mrkdwn_to_text() -> None:
     }
     for mrkdwn, text in cases.items():
         assert mrkdwn_to_text(mrkdwn, users, channels) == text
+
+
+def _slice(export: Path, into: Path, private: str, dm: str, group_dm: str) -> Path:
+    """A slice of the real export: users, channels, and jobs-opportunities, `private`'s, `dm`'s and
+    `group_dm`'s day files; `private` moved from channels.json to groups.json, as Slack
+    exports a private channel, and two public folders listed as a DM and a group DM."""
+    channels = json.loads((export / "channels.json").read_text(encoding="utf-8"))
+    into.mkdir()
+    shutil.copy(export / "users.json", into / "users.json")
+    for folder in ("jobs-opportunities", private, dm, group_dm):
+        shutil.copytree(
+            export / folder, into / {dm: "D0DM", group_dm: "mpdm-a--b-1"}.get(folder, folder)
+        )
+    public = [c for c in channels if c["name"] != private]
+    (into / "channels.json").write_text(json.dumps(public), encoding="utf-8")
+    group = next(c for c in channels if c["name"] == private)
+    (into / "groups.json").write_text(json.dumps([group]), encoding="utf-8")
+    (into / "dms.json").write_text(json.dumps([{"id": "D0DM", "members": ["U1", "U2"]}]))
+    (into / "mpims.json").write_text(json.dumps([{"id": "G0MP", "name": "mpdm-a--b-1"}]))
+    return into
+
+
+def test_private_channels_dms_and_group_dms_are_never_ingested(
+    export: Path, tmp_path: Path
+) -> None:
+    sliced = _slice(export, tmp_path / "export", "c-study-group", "core-dev-help", "work-out-loud")
+    items = list(SlackExportLoader(WORKSPACE).load(sliced))
+    documents = _documents(items)
+    assert documents and {d.channel for d in documents} == {"#jobs-opportunities"}
+    refused = {Path(f.path).name: f.error for f in _failures(items)}
+    assert refused == {
+        "c-study-group": "left out, not ingested: a private channel (groups.json)",
+        "D0DM": "left out, not ingested: a DM (dms.json)",
+        "mpdm-a--b-1": "left out, not ingested: a group DM (mpims.json)",
+    }
+    # A list of private channels that cannot be read: only channels.json's public ones load.
+    (sliced / "groups.json").write_text("[{not json", encoding="utf-8")
+    (sliced / "c-study-group").rename(sliced / "unlisted")
+    items = list(SlackExportLoader(WORKSPACE).load(sliced))
+    assert {d.channel for d in _documents(items)} == {"#jobs-opportunities"}
+    errors = {Path(f.path).name: f.error for f in _failures(items)}
+    assert errors["unlisted"].endswith("not listed as a public channel in channels.json")
+    assert "groups.json" in errors
+
+
+def test_a_private_channel_marked_in_channels_json_is_left_out(export: Path, tmp_path: Path):
+    sliced = _slice(export, tmp_path / "export", "c-study-group", "core-dev-help", "work-out-loud")
+    channels = json.loads((export / "channels.json").read_text(encoding="utf-8"))
+    marked = [{**c, "is_private": c["name"] == "jobs-opportunities"} for c in channels]
+    (sliced / "channels.json").write_text(json.dumps(marked), encoding="utf-8")
+    (sliced / "groups.json").unlink()
+    items = list(SlackExportLoader(WORKSPACE).load(sliced))
+    assert "#jobs-opportunities" not in {d.channel for d in _documents(items)}
+    assert any(f.error.endswith("a private channel (channels.json)") for f in _failures(items))
