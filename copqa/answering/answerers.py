@@ -196,7 +196,7 @@ def _fullest_parts(
     should see that rest, so the part holding more of it is cited (by rank on a tie). Which
     part is cited does not change the answer's confidence: that stays with the selection.
     """
-    following = {i: _following(passages[i].chunk) for i in {c.passage for c in candidates}}
+    following: dict[int, list[int]] = {}  # by passage, read only where there is a choice
     fullest: list[_Candidate] = []
     for picked in chosen:
         same = [
@@ -205,6 +205,12 @@ def _fullest_parts(
             if c.sentence.text == picked.sentence.text
             and c.sentence.post_id == picked.sentence.post_id
         ]
+        if len(same) == 1:
+            fullest.append(picked)
+            continue
+        for c in same:
+            if c.passage not in following:
+                following[c.passage] = _following(passages[c.passage].chunk)
         best = max(same, key=lambda c: (following[c.passage][c.sentence.position], -c.passage))
         taken = {(f.passage, f.sentence.position) for f in fullest}
         fullest.append(best if (best.passage, best.sentence.position) not in taken else picked)

@@ -97,5 +97,5 @@ class CatalogLookups:
 
     def discussion(self, document_id: str) -> Document | None:
         """A stored thread with its posts; None when it is gone."""
-        stored = self._catalog.document(document_id)
+        stored = self.stored_document(document_id)
         return stored[1] if stored is not None else None

@@ -81,7 +81,10 @@ def rebuild(store: Store, embed: Callable[[list[Chunk]], np.ndarray], progress: 
 
 
 def backup(store: Store, folder: Path, shared: SharedTables) -> Manifest:
-    """Copy the store, and the `shared` tables, into `folder` (new or empty), consistent while the app runs."""
+    """Copy the store and the `shared` tables into `folder` (new or empty).
+
+    Consistent while the app runs: the copy is made under the writer lock.
+    """
     if folder.exists() and any(folder.iterdir()):
         raise CopqaError(f"{folder} is not empty: back up into a new folder")
     partial = folder.with_name(folder.name + ".partial")
@@ -91,8 +94,7 @@ def backup(store: Store, folder: Path, shared: SharedTables) -> Manifest:
         store.repair()
         copy = SQLiteDatabase(partial / layout.CATALOG)
         try:
-            _create_tables(copy, shared)
-            tables = (*STORE_TABLES, *shared.names)
+            tables = _create_tables(copy, shared)
             rows = {table: _copy_rows(store._database, copy, table) for table in tables}
         finally:
             copy.close()
@@ -132,9 +134,8 @@ def restore(store: Store, folder: Path, shared: SharedTables) -> Manifest:
     copy = SQLiteDatabase(folder / layout.CATALOG)
     try:
         with store.exclusive():
-            _create_tables(store._database, shared)
+            tables = _create_tables(store._database, shared)
             generation = store._catalog.generation()
-            tables = (*STORE_TABLES, *shared.names)
             with store._database.transaction():
                 for table in reversed(tables):
                     store._database.execute(f"DELETE FROM {table}")
@@ -172,11 +173,12 @@ def read_manifest(folder: Path) -> Manifest:
     return manifest
 
 
-def _create_tables(database: Database, shared: SharedTables) -> None:
-    """Each table's owner creates what is missing of its tables."""
+def _create_tables(database: Database, shared: SharedTables) -> tuple[str, ...]:
+    """Each table's owner creates what is missing of its tables; returns them all, parents first."""
     Catalog(database)
     ForgetRequests(database)
     shared.create(database)
+    return (*STORE_TABLES, *shared.names)
 
 
 def _copy_rows(source: Database, target: Database, table: str) -> int:

@@ -304,7 +304,7 @@ class Store(CatalogLookups):
 
     def similarities(self, vector: np.ndarray, ids: Sequence[str]) -> dict[str, float]:
         """Cosine similarity of stored chunks to a unit vector."""
-        return {cid: float(v @ vector) for cid, v in self._current_vectors().vectors(ids).items()}
+        return {cid: float(v @ vector) for cid, v in self.stored_vectors(ids).items()}
 
     def _current_vectors(self) -> ChromaVectors:
         """The vectors, with what any process wrote since this one last looked."""

@@ -82,9 +82,13 @@ def _parsed(html: str) -> BeautifulSoup:
 
 
 def _soup_text(soup: Tag, quotes: QuoteMarkup | None = None) -> str:
-    text = "".join(_visible_pieces(soup, quotes))
-    lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
-    return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
+    text = "\n".join(_tidy_lines("".join(_visible_pieces(soup, quotes))))
+    return _BLANK_RUNS.sub("\n\n", text).strip()
+
+
+def _tidy_lines(text: str) -> list[str]:
+    """Each line with its runs of spaces as one, and no space at either end."""
+    return [_SPACES.sub(" ", line).strip() for line in text.splitlines()]
 
 
 def _visible_pieces(root: Tag, quotes: QuoteMarkup | None = None) -> list[str]:
@@ -142,8 +146,7 @@ def _write_addresses(pieces: list[str], addresses: list[str]) -> None:
 
 
 def _as_quote(text: str) -> str:
-    lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
-    return "\n".join(f"> {line}" for line in lines if line)
+    return "\n".join(f"> {line}" for line in _tidy_lines(text) if line)
 
 
 @dataclass(frozen=True)
