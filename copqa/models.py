@@ -12,6 +12,8 @@ import json
 import time
 from dataclasses import asdict, dataclass, field
 
+from copqa.access import PUBLIC, known
+
 DOCUMENT_KINDS = frozenset({"pdf", "markdown", "text", "html"})
 DISCUSSION_KINDS = frozenset(
     {"slack", "discord", "zulip", "mbox", "discourse", "stackexchange", "jsonl"}
@@ -72,6 +74,10 @@ class Document:
     created_at: int | None = None
     sections: tuple[Section, ...] = ()
     posts: tuple[Post, ...] = ()
+    # Who may read it, as its format says (`copqa.access`); "" when the format restricts
+    # nothing and the source's level applies. A group's members: (author id, name) pairs.
+    access: str = ""
+    readers: tuple[tuple[str, str], ...] = ()
 
     @property
     def is_discussion(self) -> bool:
@@ -128,6 +134,7 @@ class Chunk:
     asker: str = ""  # who opened the thread: in a reply window, their posts are not answers
     posts: tuple[PostRef, ...] = ()  # filled when read back for an answer; not stored twice
     uploader: str = ""  # the member who uploaded the file through the page (or `--uploader`)
+    access: str = ""  # who may read it (`copqa.access`); "" (an older copqa's): maintainers
 
     @property
     def credited(self) -> str:
@@ -193,8 +200,13 @@ class Answer:
 
 @dataclass(frozen=True)
 class SearchFilter:
-    """Restricts retrieval to some sources; every empty field means "any"."""
+    """Restricts retrieval to some sources; every empty field means "any".
 
+    `levels` are the access levels the asker may read (`Reader.levels`): a guest's by
+    default, so a search that forgets who asks shows only what is public; None: every level.
+    """
+
+    levels: tuple[str, ...] | None = (PUBLIC,)
     kinds: tuple[str, ...] = ()
     channels: tuple[str, ...] = ()
     authors: tuple[str, ...] = ()
@@ -203,6 +215,8 @@ class SearchFilter:
     exclude_documents: tuple[str, ...] = ()  # e.g. the thread an evaluation case came from
 
     def admits(self, chunk: Chunk) -> bool:
+        if self.levels is not None and known(chunk.access) not in self.levels:
+            return False
         if chunk.document_id in self.exclude_documents:
             return False
         if self.kinds and chunk.kind not in self.kinds:
@@ -216,5 +230,10 @@ class SearchFilter:
             return False
         return not (self.until is not None and (created is None or created > self.until))
 
+    def narrows(self) -> bool:
+        """Whether it keeps anything out besides what the asker may not read."""
+        return self != SearchFilter(levels=self.levels)
 
-NO_FILTER = SearchFilter()
+
+NO_FILTER = SearchFilter()  # nothing narrowed; what a guest may read
+EVERYTHING = SearchFilter(levels=None)  # every level: the maintainers' tools

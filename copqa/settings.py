@@ -85,6 +85,11 @@ class IngestSettings(BaseModel):
     )
     embed_batch: int = Field(default=512, ge=1, description="Chunks embedded and written together.")
     max_file_mb: float = Field(default=50.0, gt=0, description="Larger files are refused.")
+    direct_messages: bool = Field(
+        default=False,
+        description="Ingest Slack DMs and group DMs (dms.json, mpims.json), each readable by "
+        "its members only; off, they are left out and reported.",
+    )
 
 
 class SourceLinkSettings(BaseModel):

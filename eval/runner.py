@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from copqa.access import PUBLIC, known
 from copqa.answering import CitationChecker, ExtractiveAnswerer
 from copqa.assistant import Assistant
 from copqa.models import Answer, Chunk, ScoredChunk, SearchFilter, iso_day
@@ -72,10 +73,14 @@ class CaseRunner:
             "by_type": by_type(outcomes, self._k),
             "curve": curve(outcomes),
             "cases_detail": details,
+            "private_levels": sorted(
+                {lv for d in details for lv in d.pop("levels") if lv != PUBLIC}
+            ),
         }
 
     def _run_case(self, case: Case) -> tuple[Outcome, dict]:
-        where = SearchFilter(exclude_documents=case.exclude_documents)
+        # The maintainers' tool: every level, as the cases may come from private threads.
+        where = SearchFilter(levels=None, exclude_documents=case.exclude_documents)
         started = time.perf_counter()
         answer = self._assistant.ask(case.question, self._k, where=where)
         seconds = time.perf_counter() - started
@@ -129,6 +134,7 @@ class CaseRunner:
             "gold_experts": list(case.experts),
             "expert_hit": outcome.expert_hit,
             "seconds": round(seconds, 4),
+            "levels": sorted({known(p.chunk.access) for p in answer.retrieved}),
             "contexts": [p.chunk.text for p in answer.retrieved],  # for the judge; not reported
         }
         return outcome, detail

@@ -26,7 +26,9 @@ def build_pipeline(
         store,
         embedder,
         chunker,
-        SourceFinder(all_loaders(settings.sources)),
+        SourceFinder(
+            all_loaders(settings.sources, direct_messages=settings.ingest.direct_messages)
+        ),
         embed_batch=settings.ingest.embed_batch,
         max_file_bytes=int(settings.ingest.max_file_mb * 2**20),
         # What ingestion makes of the same files depends on these settings too.

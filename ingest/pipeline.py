@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from copqa.access import GROUP, PUBLIC, group_name, held_to
 from copqa.embedding import Embedder, embedding_text
 from copqa.models import Chunk, Document, LoadFailure, stable_id
 from copqa.store import PreparedDocument, SourceRecord, Store
@@ -121,9 +122,16 @@ class IngestPipeline:
         *,
         kind: str | None = None,
         uploader: str = "",
+        access: str = "",
         prune: bool = False,
         progress: Progress | None = None,
     ) -> IngestReport:
+        """Read the sources under `paths` and store what is new or changed.
+
+        Args:
+            access: The sources' level (`copqa.access`): what their formats leave open is held
+                to it. "" keeps the level a source has, or makes a new one public.
+        """
         started = time.perf_counter()
         report = IngestReport()
         roots = [p.resolve() for p in paths]
@@ -144,8 +152,9 @@ class IngestPipeline:
             fingerprints: dict[str, str] = {}
             for found in sources:
                 tracker.start_source(found.path)
+                source = self._source(found, uploader, access)
                 fingerprints.update(
-                    self._ingest_source(found, uploader, forgotten, prune, report, batch, tracker)
+                    self._ingest_source(found, source, forgotten, prune, report, batch, tracker)
                 )
                 tracker.finish_source()
             batch.flush()
@@ -161,10 +170,19 @@ class IngestPipeline:
                 self._runs.finish_run(run_id, report.to_json())
         return report
 
+    def _source(self, found: FoundSource, uploader: str, access: str) -> SourceRecord:
+        """The source's record, at the level asked for; its stored passages follow a new level."""
+        source_id = stable_id("source", found.loader.kind, found.path)
+        known = self._store.source(source_id)
+        level = access or (known.access if known else "") or PUBLIC
+        if known is not None and known.access and known.access != level:
+            self._store.set_access(source_id, level)
+        return SourceRecord(source_id, found.loader.kind, str(found.path), uploader, level)
+
     def _ingest_source(
         self,
         found: FoundSource,
-        uploader: str,
+        source: SourceRecord,
         forgotten: frozenset[str],
         prune: bool,
         report: IngestReport,
@@ -176,12 +194,7 @@ class IngestPipeline:
         if too_big:
             report.failed.append(LoadFailure(str(found.path), too_big))
             return {}
-        source = SourceRecord(
-            id=stable_id("source", found.loader.kind, found.path),
-            kind=found.loader.kind,
-            locator=str(found.path),
-            uploader=uploader,
-        )
+        uploader = source.uploader
         stored = self._store.document_hashes(source.id)
         looks = fingerprint(found.path, self._settings_fingerprint, uploader)
         if stored and looks == self._store.fingerprint(source.id):
@@ -196,7 +209,9 @@ class IngestPipeline:
                 continue
             seen.add(item.id)
             tracker.document_read(item.path)
-            document = without_authors(_attributed(item, uploader), forgotten)
+            document = without_authors(
+                _attributed(_in_source_group(item, source.id), uploader), forgotten
+            )
             if document is None:
                 continue
             if stored.get(document.id) == document.content_hash():
@@ -244,15 +259,16 @@ class IngestPipeline:
     def prepare(self, documents: Sequence[tuple[SourceRecord, Document]]) -> list[PreparedDocument]:
         """Chunk and embed documents, all their chunks in one call to the model."""
         chunked = [
-            (source, doc, _uploaded_by(self._chunker.chunk(doc, source.id), source.uploader))
+            (source, doc, _stamped(self._chunker.chunk(doc, source.id), source, doc))
             for source, doc in documents
         ]
         texts = [embedding_text(c) for _, _, chunks in chunked for c in chunks]
         vectors = self._embedder.embed(texts)
         prepared, offset = [], 0
         for source, doc, chunks in chunked:
+            level = held_to(source.access, doc.access)
             prepared.append(
-                PreparedDocument(source, doc, chunks, vectors[offset : offset + len(chunks)])
+                PreparedDocument(source, doc, chunks, vectors[offset : offset + len(chunks)], level)
             )
             offset += len(chunks)
         return prepared
@@ -356,11 +372,24 @@ def _guarded(found: FoundSource) -> Iterator[Document | LoadFailure]:
         yield LoadFailure(str(found.path), f"the {found.loader.kind} loader failed ({reason})")
 
 
-def _uploaded_by(chunks: list[Chunk], uploader: str) -> list[Chunk]:
-    """Chunks that name who uploaded their file, so a citation can credit them."""
-    if not uploader:
-        return chunks
-    return [dataclasses.replace(c, uploader=uploader) for c in chunks]
+def _stamped(chunks: list[Chunk], source: SourceRecord, document: Document) -> list[Chunk]:
+    """Chunks that carry who may read them, and who uploaded their file (for the citation)."""
+    level = held_to(source.access, document.access)
+    return [
+        dataclasses.replace(c, uploader=source.uploader or c.uploader, access=level) for c in chunks
+    ]
+
+
+def _in_source_group(document: Document, source_id: str) -> Document:
+    """A document whose format names a group (a private channel's members), as this source's.
+
+    Two exports may each have a channel of one name with different members: the group is
+    named with its source (`group:#core@1a2b3c4d`), so neither lets the other's members in.
+    """
+    group = group_name(document.access)
+    if not group:
+        return document
+    return dataclasses.replace(document, access=f"{GROUP}{group}@{source_id[:8]}")
 
 
 def _attributed(document: Document, uploader: str) -> Document:

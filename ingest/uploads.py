@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from copqa import home as layout
+from copqa.access import MEMBERS, parse_level
 from copqa.errors import UnreadableSourceError
 from ingest.loaders import iter_zip_members
 from ingest.pipeline import IngestPipeline
@@ -69,13 +70,19 @@ class UploadDesk:
         uploads: Sequence[Upload],
         uploader: str,
         *,
+        access: str = MEMBERS,
         allow_exports: bool = False,
         on_file: Callable[[int, int, str], None] | None = None,
     ) -> UploadReport:
         """Check, store and ingest the files; every file ends up added, present or refused.
 
-        `on_file(done, total, name)` is called before each file is ingested.
+        `access`: who may read them, as the uploader chose (`copqa.access`; members by
+        default). `on_file(done, total, name)` is called before each file is ingested.
+
+        Raises:
+            ConfigError: `access` is not a level.
         """
+        access = parse_level(access)
         report = UploadReport()
         stored: dict[Path, str] = {}  # stored path -> the member's name for it
         for upload in uploads:
@@ -93,7 +100,7 @@ class UploadDesk:
             if on_file is not None:
                 on_file(done, len(stored), name)
             # One ingestion per upload, so each gets its own verdict.
-            ingested = self._pipeline.ingest([target], uploader=uploader)
+            ingested = self._pipeline.ingest([target], uploader=uploader, access=access)
             report.chunks += ingested.chunks
             errors = list(dict.fromkeys(f.error for f in ingested.failed))
             if ingested.added + ingested.updated == 0:

@@ -68,7 +68,8 @@ def build_ask_tab(services: PageServices, account: gr.State) -> None:
                    {"role": "assistant", "content": SEARCHING}]  # fmt: skip
         yield history, "", "", turns
         answer: Answer | None = None
-        for item in services.assistant.ask_streaming(message, history=asked):
+        readable = services.readable(who)
+        for item in services.assistant.ask_streaming(message, history=asked, where=readable):
             if isinstance(item, Answer):
                 answer = item
             else:

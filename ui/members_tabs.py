@@ -8,8 +8,9 @@ from typing import Any
 import gradio as gr
 from gradio.utils import get_upload_folder
 
+from copqa.access import MAINTAINERS, MEMBERS, PUBLIC
 from copqa.community import Account
-from copqa.errors import CopqaError
+from copqa.errors import ConfigError, CopqaError
 from copqa.models import DISCUSSION_KINDS, DOCUMENT_KINDS
 from ingest.uploads import Upload
 from ui import render
@@ -18,7 +19,9 @@ from ui.services import PageServices, member_only
 
 ACCEPTED = [".pdf", ".md", ".markdown", ".txt", ".html", ".htm", ".zip"]
 WRITES = "store-writes"  # uploads and deletions queue one at a time
-LIBRARY_HEADERS = ["Name", "Kind", "Uploaded by / channels", "Updated", "Documents", "Passages"]
+LIBRARY_HEADERS = [
+    "Name", "Kind", "Uploaded by / channels", "Updated", "Documents", "Passages", "Who may read",
+]  # fmt: skip
 
 
 def build_upload_tab(services: PageServices, account: gr.State) -> Any:
@@ -32,11 +35,22 @@ def build_upload_tab(services: PageServices, account: gr.State) -> Any:
     files = gr.File(
         label="Documents", file_count="multiple", file_types=ACCEPTED, elem_id="upload-files"
     )
+    visibility = gr.Radio(
+        label="Who may read them",
+        choices=[
+            ("Members (signed in)", MEMBERS),
+            ("Everyone, guests too", PUBLIC),
+            ("Maintainers only", MAINTAINERS),
+        ],
+        value=MEMBERS,
+        elem_id="upload-visibility",
+    )
     add = gr.Button("Add to the library", variant="primary", elem_id="upload-button")
     report = gr.Markdown(elem_id="upload-report", latex_delimiters=render.NO_MATHS)
 
     def upload(
         paths: list[str] | None,
+        level: str | None,
         who: Account,
         progress: gr.Progress = gr.Progress(),  # noqa: B008  (how Gradio is asked for a progress bar)
     ) -> tuple[None, str]:
@@ -48,9 +62,16 @@ def build_upload_tab(services: PageServices, account: gr.State) -> Any:
             def on_file(done: int, total: int, name: str) -> None:
                 progress((done, total), desc=f"Reading {name}", unit="files")
 
-            received = services.desk.receive(
-                uploads, who.name, allow_exports=who.is_maintainer, on_file=on_file
-            )
+            try:
+                received = services.desk.receive(
+                    uploads,
+                    who.name,
+                    access=level or MEMBERS,
+                    allow_exports=who.is_maintainer,
+                    on_file=on_file,
+                )
+            except ConfigError as exc:
+                raise gr.Error(str(exc)) from exc
         finally:
             # Gradio's copies, accepted, refused or not allowed: the library keeps its own.
             discard(paths or [], Path(get_upload_folder()))
@@ -60,7 +81,7 @@ def build_upload_tab(services: PageServices, account: gr.State) -> Any:
         return None, summary
 
     return add.click(
-        upload, [files, account], [files, report],
+        upload, [files, visibility, account], [files, report],
         api_name="upload", concurrency_limit=1, concurrency_id=WRITES,
     )  # fmt: skip
 
@@ -96,7 +117,7 @@ def build_library_tab(services: PageServices, account: gr.State) -> tuple[Any, A
 
     def listing(query: str, wanted: str, who: Account) -> tuple[Any, Any]:
         member_only(who)
-        shelves = services.library.shelves(query or "", wanted or "")
+        shelves = services.library.shelves(services.reader(who), query or "", wanted or "")
         deletable = [
             (f"{s.name} ({s.entry.kind})", s.source_id)
             for s in shelves

@@ -12,6 +12,7 @@ import re
 import time
 from collections.abc import Sequence
 
+from copqa.access import PUBLIC, group_name, known
 from copqa.answering import Calibration
 from copqa.community import FeedbackRecord, Gap, RunRecord, Shelf
 from copqa.models import Answer, Chunk, Citation, Expert, PostRef, iso_day
@@ -168,9 +169,18 @@ def library_rows(shelves: Sequence[Shelf]) -> list[list[object]]:
             iso_day(s.entry.updated_at),
             s.entry.documents,
             s.entry.chunks,
+            level_label(s.entry.access),
         ]
         for s in shelves
     ]
+
+
+def level_label(level: str) -> str:
+    """An access level for people: `everyone`, `members`, `maintainers`, `group #core@1a2b3c4d`."""
+    level = known(level)
+    if group := group_name(level):
+        return f"group {group}"
+    return {PUBLIC: "everyone"}.get(level, level)
 
 
 def gaps_html(gaps: Sequence[Gap], examples: int = 3) -> str:

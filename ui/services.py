@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 import gradio as gr
 
 from copqa import home as layout
+from copqa.access import Reader
 from copqa.assistant import Assistant
-from copqa.community import Account, Accounts, ActivityLog, CommunityRecords, Library
+from copqa.community import Account, Accounts, ActivityLog, CommunityRecords, Library, reader_for
+from copqa.models import SearchFilter
 from copqa.settings import Settings
 from ingest.factory import build_pipeline
 from ingest.pipeline import IngestPipeline
@@ -25,6 +28,9 @@ class PageServices:
     pipeline: IngestPipeline
     library: Library
     desk: UploadDesk
+    # Who each account reads as, at the store generation it was worked out for.
+    _readers: dict[tuple[str, str], tuple[int, Reader]] = field(default_factory=dict)
+    _readers_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def open(cls, settings: Settings, assistant: Assistant) -> PageServices:
@@ -40,6 +46,23 @@ class PageServices:
             Library(store, store.home / layout.UPLOADS),
             UploadDesk(store.home, pipeline, int(settings.app.max_upload_mb * 2**20)),
         )
+
+    def reader(self, account: Account) -> Reader:
+        """Who `account` reads as now: its groups as the sources list them since their last ingest."""
+        generation = self.assistant.store.generation()
+        key = (account.name, account.role)
+        with self._readers_lock:
+            known = self._readers.get(key)
+        if known is not None and known[0] == generation:
+            return known[1]
+        reader = reader_for(account, self.assistant.store, self.settings.members.aliases)
+        with self._readers_lock:
+            self._readers[key] = (generation, reader)
+        return reader
+
+    def readable(self, account: Account) -> SearchFilter:
+        """The search filter of what `account` may read."""
+        return SearchFilter(levels=self.reader(account).levels)
 
     @property
     def accounts(self) -> Accounts:

@@ -14,11 +14,12 @@ from copqa.offline import enforce_offline
 
 enforce_offline()
 
-from copqa import home as layout  # noqa: E402  (after the offline variables)
+from copqa.access import GUEST, Reader, parse_level  # noqa: E402
 from copqa.assistant import Assistant, check_question  # noqa: E402
-from copqa.cli.maintenance import add_maintenance_parsers, open_store  # noqa: E402
+from copqa.cli.maintenance import add_maintenance_parsers  # noqa: E402
 from copqa.cli.members import add_members_parser  # noqa: E402
 from copqa.cli.output import answer_json, answer_text  # noqa: E402
+from copqa.cli.sources import add_sources_parser  # noqa: E402
 from copqa.cli.tune import add_tune_parser, describe_reranker, retrain_reranker  # noqa: E402
 from copqa.errors import CopqaError  # noqa: E402
 from copqa.models import SearchFilter  # noqa: E402
@@ -28,6 +29,7 @@ from eval.command import add_eval_parser  # noqa: E402
 EXAMPLES = """examples:
   copqa ingest docs/ slack-export.zip       read documents and discussion exports
   copqa ingest docs/ --prune --json         also forget files that were deleted; JSON report
+  copqa ingest team.mbox --access members   a private list: members only, never guests
   copqa ask "how do I book the laser cutter?"
   copqa ask "who maintains the CRAN mirror list?" -k 8 --json
   copqa ask --json - < questions.txt        one JSON answer per line, model loaded once
@@ -36,10 +38,12 @@ EXAMPLES = """examples:
   copqa members forget "Jane Doe"           remove every post of a member, for good
   copqa members add ada --role maintainer   an account that may upload and manage (asks a password)
   copqa members add bo --role member --password-stdin < pw.txt
-  copqa members accounts --json             who has an account, and their role
+  copqa members accounts --json             who has an account: role, groups
   copqa members remove bo                   delete an account
   copqa sources --json                      every source: id, kind, path, documents, chunks
   copqa sources delete docs/old-minutes     delete a source (by path or id) and its vectors
+  copqa sources set-access ID members       only signed-in members may read that source
+  copqa ask "who runs the mirror?" --as bo  ask as the account bo (default: as a guest)
   copqa eval run cases.jsonl --fail-under recall@5=0.8,abstention=0.6
   copqa eval beir ../shared/eval/stackfaq   dense, BM25 and hybrid retrieval on a BEIR folder
   copqa eval build --from-threads --source stackexchange --out cases.jsonl
@@ -79,6 +83,13 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     ingest.add_argument("--kind", help="the format of PATH, when detection is not enough")
     ingest.add_argument("--uploader", default="", help="member credited with these documents")
+    ingest.add_argument(
+        "--access",
+        type=parse_level,
+        default=None,
+        help="who may read these sources: public (new sources), members, maintainers or "
+        "group:NAME; kept for later runs (a private channel stays its members')",
+    )
     ingest.add_argument("--prune", action="store_true", help="forget sources that are gone")
     ingest.add_argument("--strict", action="store_true", help="exit 1 if any file failed")
     ingest.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -97,18 +108,14 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--since", help="only sources dated on or after YYYY-MM-DD")
     ask.add_argument("--until", help="only sources dated on or before YYYY-MM-DD")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    ask.add_argument(
+        "--as", dest="account", default="", help="ask as this account (default: as a guest)"
+    )
     ask.set_defaults(run=_ask)
 
     add_members_parser(commands)
 
-    sources = commands.add_parser("sources", help="the sources the store holds; delete one")
-    sources.add_argument(
-        "action", nargs="?", choices=["list", "delete"], default="list",
-        help="list the sources (default), or delete one with its chunks and vectors",
-    )  # fmt: skip
-    sources.add_argument("source", nargs="?", help="with delete: the source's id or its path")
-    sources.add_argument("--json", action="store_true", help="print as JSON")
-    sources.set_defaults(run=_sources)
+    add_sources_parser(commands)
 
     add_eval_parser(commands)
     add_maintenance_parsers(commands)
@@ -150,7 +157,12 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
             bar.update(step.read_bytes - bar.n)
 
         report = pipeline.ingest(
-            args.paths, kind=args.kind, uploader=args.uploader, prune=args.prune, progress=progress
+            args.paths,
+            kind=args.kind,
+            uploader=args.uploader,
+            access=args.access or "",
+            prune=args.prune,
+            progress=progress,
         )
     # What fusion ranks first changes with what is stored: the re-ranker learns it again.
     changed = report.added or report.updated or report.removed
@@ -174,6 +186,7 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
         check_question(args.question, (), settings.answer)
     assistant = Assistant.from_settings(settings)
     where = SearchFilter(
+        levels=_reader(args.account, settings, assistant).levels,
         kinds=tuple(args.kind),
         channels=tuple(args.channel),
         authors=tuple(args.author),
@@ -190,6 +203,23 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
         else:
             print(answer_text(answer), flush=True)
     return 0
+
+
+def _reader(name: str, settings: Settings, assistant: Assistant) -> Reader:
+    """Who `--as` names: that account's reader; a guest without it.
+
+    Raises:
+        CopqaError: No account has that name.
+    """
+    from copqa.community import CommunityRecords, reader_for
+
+    if not name:
+        return GUEST
+    with CommunityRecords.open(settings) as records:
+        account = records.accounts.get(name)
+    if account is None:
+        raise CopqaError(f"no account named {name!r}; see `copqa members accounts`")
+    return reader_for(account, assistant.store, settings.members.aliases)
 
 
 def _questions(argument: str) -> Iterator[str]:
@@ -219,62 +249,6 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
     else:
         for key, value in stats.items():
             print(f"{key:>9}: {value}")
-    return 0
-
-
-def _sources(args: argparse.Namespace, settings: Settings) -> int:
-    """Source commands: the catalog and the vectors, without the embedding model if possible."""
-    from copqa.store import read_library
-
-    if args.action == "delete":
-        return _delete_source(args, settings)
-    entries = read_library(settings.home, settings.catalog)
-    if args.json:
-        listing = [
-            {"id": e.source_id, "kind": e.kind, "locator": e.locator,
-             "documents": e.documents, "chunks": e.chunks}
-            for e in entries
-        ]  # fmt: skip
-        print(json.dumps(listing, indent=2, ensure_ascii=False))
-    else:
-        for e in entries:
-            print(
-                f"{e.source_id}  {e.kind}  {e.documents} documents, {e.chunks} chunks  {e.locator}"
-            )
-    return 0
-
-
-def _delete_source(args: argparse.Namespace, settings: Settings) -> int:
-    """Delete one source as a maintainer would on the page: rows, vectors, stored upload."""
-    from copqa.community import Account, Library
-    from copqa.store import catalog_exists
-
-    if not args.source:
-        raise CopqaError("sources delete needs the source's id or path; see `copqa sources`")
-    missing = CopqaError(f"no source with id or path {args.source!r}; see `copqa sources`")
-    if not catalog_exists(settings.home, settings.catalog):
-        raise missing
-    store = open_store(settings)
-    try:
-        # As many chunks per transaction as ingestion writes: a killed deletion keeps its part.
-        library = Library(store, settings.home / layout.UPLOADS, settings.ingest.embed_batch)
-        path = str(Path(args.source).resolve())
-        shelf = next(
-            (s for s in library.shelves() if args.source == s.source_id or path == s.entry.locator),
-            None,
-        )
-        if shelf is None:
-            raise missing
-        # Whoever runs the command holds the store's files: a maintainer.
-        library.delete(shelf.source_id, Account("", "maintainer"))
-    finally:
-        store.close()
-    entry = shelf.entry
-    if args.json:
-        print(json.dumps({"deleted": entry.source_id, "locator": entry.locator,
-                          "documents": entry.documents, "chunks": entry.chunks}, indent=2))  # fmt: skip
-    else:
-        print(f"deleted {entry.locator}: {entry.documents} documents, {entry.chunks} chunks")
     return 0
 
 

@@ -8,6 +8,8 @@ import json
 import sys
 
 from copqa.assistant import Assistant
+from copqa.cli.maintenance import open_store
+from copqa.community import Account
 from copqa.errors import CopqaError
 from copqa.models import iso_day
 from copqa.settings import Settings
@@ -112,13 +114,32 @@ def _accounts(args: argparse.Namespace, settings: Settings) -> int:
             if not accounts.remove(args.name):
                 raise CopqaError(f"no account named {args.name!r}; see `copqa members accounts`")
             print(f"account {args.name.strip()} removed")
-        elif args.json:
-            listing = [{"name": a.name, "role": a.role} for a in accounts.list()]
-            print(json.dumps(listing, indent=2, ensure_ascii=False))
         else:
-            for account in accounts.list():
-                print(f"{account.name}: {account.role}")
+            _list_accounts(accounts.list(), settings, args.json)
     return 0
+
+
+def _list_accounts(accounts: list[Account], settings: Settings, as_json: bool) -> None:
+    """Each account's role, and the groups its sources list it in (what it may read)."""
+    from copqa.community import reader_for
+    from copqa.store import catalog_exists
+
+    groups: dict[str, list[str]] = {a.name: [] for a in accounts}
+    if accounts and catalog_exists(settings.home, settings.catalog):
+        store = open_store(settings)
+        try:
+            for account in accounts:
+                reader = reader_for(account, store, settings.members.aliases)
+                groups[account.name] = sorted(reader.groups)
+        finally:
+            store.close()
+    if as_json:
+        listing = [{"name": a.name, "role": a.role, "groups": groups[a.name]} for a in accounts]
+        print(json.dumps(listing, indent=2, ensure_ascii=False))
+        return
+    for account in accounts:
+        reads = "every level" if account.is_maintainer else ", ".join(groups[account.name])
+        print(f"{account.name}: {account.role}" + (f"; groups: {reads}" if reads else ""))
 
 
 def _new_password(args: argparse.Namespace) -> str:

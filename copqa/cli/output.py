@@ -47,6 +47,7 @@ def _passage_json(chunk: Chunk, score: float) -> dict[str, object]:
         "channel": chunk.channel,
         "thread_id": chunk.thread_id,
         "heading": chunk.heading,
+        "access": chunk.access,
         "posts": [
             {
                 "id": p.id,

@@ -5,6 +5,7 @@ from copqa.community.activity import ActivityLog, EvaluationRecord, FeedbackReco
 from copqa.community.gaps import Gap, as_cases, knowledge_gaps
 from copqa.community.library import Library, Shelf
 from copqa.community.members import MemberDirectory
+from copqa.community.readers import reader_for
 from copqa.community.records import COMMUNITY_TABLES, CommunityRecords
 
 __all__ = [
@@ -23,4 +24,5 @@ __all__ = [
     "Shelf",
     "as_cases",
     "knowledge_gaps",
+    "reader_for",
 ]

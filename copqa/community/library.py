@@ -10,6 +10,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from copqa.access import MAINTAINER, Reader
 from copqa.community.accounts import Account
 from copqa.errors import AccessDeniedError, StoreError
 from copqa.store import DELETE_BATCH, LibraryEntry, Store
@@ -34,11 +35,14 @@ class Library:
         self._uploads = uploads.resolve()
         self._delete_batch = delete_batch
 
-    def shelves(self, search: str = "", kind: str = "") -> list[Shelf]:
-        """Sources whose name, title, uploader or channels contain `search`, of `kind` if given."""
+    def shelves(self, reader: Reader, search: str = "", kind: str = "") -> list[Shelf]:
+        """Sources whose name, title, uploader or channels contain `search`, of `kind` if given.
+
+        As `reader` sees them: only what they may read is counted, named and searched.
+        """
         needle = search.strip().casefold()
         found = []
-        for entry in self._store.library():
+        for entry in self._store.library(reader.levels):
             shelf = Shelf(entry, Path(entry.locator).name)
             haystack = " ".join(
                 (shelf.name, entry.title, entry.uploader, entry.kind, *entry.channels)
@@ -59,7 +63,7 @@ class Library:
             AccessDeniedError: The account may not delete it.
             StoreError: No such source.
         """
-        shelf = next((s for s in self.shelves() if s.source_id == source_id), None)
+        shelf = next((s for s in self.shelves(MAINTAINER) if s.source_id == source_id), None)
         if shelf is None:
             raise StoreError(f"no source with id {source_id!r}: it may be deleted already")
         if not self.may_delete(account, shelf.entry):

@@ -55,6 +55,19 @@ class MemberDirectory:
                 keys |= {record.author_id, record.name}
         return keys
 
+    def keys_of(self, name: str) -> tuple[set[str], set[str]]:
+        """How sources may list this person: member keys (`kind:author_id`) and names.
+
+        Through the alias map and the records merged under the same person; a name that
+        is neither an alias nor a record's is only itself.
+        """
+        canonical = self._canonical.get(name, name)
+        aliases = {a for a, c in self._canonical.items() if c == canonical} | {name, canonical}
+        records = [r for r in self._records if self.canonical_name(r) == canonical]
+        keys = {a for a in aliases if ":" in a} | {f"{r.kind}:{r.author_id}" for r in records}
+        names = {a for a in aliases if ":" not in a}
+        return keys, names
+
 
 def _merge(name: str, records: list[MemberRecord]) -> Member:
     firsts = [r.first_seen for r in records if r.first_seen is not None]

@@ -68,15 +68,16 @@ class DenseRetriever:
 
 
 class KeywordRetriever:
-    """Best BM25 matches; filters are applied to a larger pool, as BM25 cannot pre-filter."""
+    """Best BM25 matches of the levels the asker may read (the index filters by level itself);
+    the other filters are applied to a larger pool."""
 
     def __init__(self, store: SearchableStore) -> None:
         self._store = store
 
     def retrieve(self, question: str, k: int, where: SearchFilter = NO_FILTER) -> list[ScoredChunk]:
-        pool = k if where == NO_FILTER else k * 10
-        hits = self._store.chunks(self._store.keyword_index().search(question, pool))
-        return [h for h in hits if where.admits(h.chunk)][:k]
+        pool = k * 10 if where.narrows() else k
+        found = self._store.keyword_index().search(question, pool, where.levels)
+        return [h for h in self._store.chunks(found) if where.admits(h.chunk)][:k]
 
 
 class HybridRetriever:
@@ -125,7 +126,7 @@ class HybridRetriever:
         if self.reranker is not None:
             ordered = self._reranked(question, found)
         if self.thread_answers:
-            ordered = self._with_answers(ordered, k, found.vector, found.similarity)
+            ordered = self._with_answers(ordered, k, found.vector, found.similarity, where)
         selected = _diverse(ordered, k, self.per_document)
         return [ScoredChunk(c, found.similarity.get(c.id, 0.0)) for c in selected]
 
@@ -163,7 +164,12 @@ class HybridRetriever:
         return [found.ordered[i] for i in order]
 
     def _with_answers(
-        self, candidates: list[Chunk], k: int, vector: np.ndarray, similarity: dict[str, float]
+        self,
+        candidates: list[Chunk],
+        k: int,
+        vector: np.ndarray,
+        similarity: dict[str, float],
+        where: SearchFilter,
     ) -> list[Chunk]:
         """A thread's question found brings its best reply window along, right after it.
 
@@ -173,7 +179,11 @@ class HybridRetriever:
         """
         openers = [c for c in candidates[:k] if c.thread_id and c.id.endswith(":0")]
         following = [f"{c.document_id}:{n}" for c in openers for n in range(1, 1 + FOLLOWING)]
-        fetched = {h.chunk.id: h.chunk for h in self._store.chunks([(i, 0.0) for i in following])}
+        fetched = {
+            h.chunk.id: h.chunk
+            for h in self._store.chunks([(i, 0.0) for i in following])
+            if where.admits(h.chunk)
+        }
         fetched.update({c.id: c for c in candidates if c.id in following})
         similarity.update(
             self._store.similarities(vector, [i for i in fetched if i not in similarity])

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from copqa.models import Chunk, Document, Post, PostRef
 from copqa.settings import CatalogSettings
+from copqa.store.access_levels import readable_clause
 from copqa.store.chunk_metadata import chunk_from_metadata, flat_metadata
 from copqa.store.database import Database, catalog_exists, open_database
 from copqa.store.records import CatalogCounts, LibraryEntry, MemberRecord, SourceRecord
@@ -46,7 +47,12 @@ CREATE TABLE IF NOT EXISTS forgotten (key TEXT PRIMARY KEY, forgotten_at INTEGER
 
 
 # Columns added after the first release: (table, column, declaration).
-_ADDED_COLUMNS = (("sources", "fingerprint", "TEXT NOT NULL DEFAULT ''"),)
+_ADDED_COLUMNS = (
+    ("sources", "fingerprint", "TEXT NOT NULL DEFAULT ''"),
+    ("sources", "access", "TEXT NOT NULL DEFAULT ''"),  # the source's level (`copqa.access`)
+    ("documents", "access", "TEXT NOT NULL DEFAULT ''"),  # the level its readers are held to
+    ("documents", "format_access", "TEXT NOT NULL DEFAULT ''"),  # what its format said
+)
 
 # A post id met again (the same post in another export) takes the new row, as a replace would.
 _UPSERT_POST = """INSERT INTO posts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id)
@@ -64,7 +70,12 @@ class Catalog:
 
     def __init__(self, database: Database) -> None:
         self._db = database
+        columns = database.columns("documents")
+        before_levels = bool(columns) and "access" not in columns
         database.create(_SCHEMA, _ADDED_COLUMNS)
+        if before_levels:
+            # Its passages have no level yet (maintainers only): read every source again.
+            database.execute("UPDATE sources SET fingerprint = ''")
 
     def transaction(self) -> AbstractContextManager[None]:
         return self._db.transaction()
@@ -103,15 +114,17 @@ class Catalog:
     def upsert_source(self, source: SourceRecord) -> None:
         now = int(time.time())
         self._db.execute(
-            "INSERT INTO sources (id, kind, locator, uploader, added_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+            "INSERT INTO sources (id, kind, locator, uploader, added_at, updated_at, access) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
             "kind = excluded.kind, locator = excluded.locator, uploader = excluded.uploader, "
-            "updated_at = excluded.updated_at",
-            (source.id, source.kind, source.locator, source.uploader, now, now),
+            "updated_at = excluded.updated_at, access = excluded.access",
+            (source.id, source.kind, source.locator, source.uploader, now, now, source.access),
         )
 
     def sources(self) -> list[SourceRecord]:
-        rows = self._db.execute("SELECT id, kind, locator, uploader FROM sources ORDER BY locator")
+        rows = self._db.execute(
+            "SELECT id, kind, locator, uploader, access FROM sources ORDER BY locator"
+        )
         return [SourceRecord(*row) for row in rows]
 
     def fingerprint(self, source_id: str) -> str:
@@ -140,17 +153,25 @@ class Catalog:
     def all_chunk_ids(self) -> set[str]:
         return {row[0] for row in self._db.execute("SELECT id FROM chunks")}
 
-    def write_document(self, source_id: str, document: Document, chunks: list[Chunk]) -> None:
-        """Replace a document with its new posts and chunks (call inside `transaction`)."""
+    def write_document(
+        self, source_id: str, document: Document, chunks: list[Chunk], access: str
+    ) -> None:
+        """Replace a document with its new posts and chunks (call inside `transaction`).
+
+        `access` is the level its readers are held to (`copqa.access.held_to`).
+        """
         self.delete_document(document.id)
         self._db.execute(
-            "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO documents (id, source_id, kind, title, path, url, channel, author, "
+            "created_at, content_hash, updated_at, access, format_access) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 document.id, source_id, document.kind, document.title, document.path,
                 document.url, document.channel, document.author, document.created_at,
-                document.content_hash(), int(time.time()),
+                document.content_hash(), int(time.time()), access, document.access,
             ),
         )  # fmt: skip
+
         self._db.executemany(
             _UPSERT_POST,
             [_post_row(document.id, seq, post) for seq, post in enumerate(document.posts)],
@@ -239,12 +260,18 @@ class Catalog:
             ),
         )
 
-    def open_questions(self, limit: int) -> list[str]:
-        """Questions that opened the threads with the most voices: what the community asks."""
+    def open_questions(self, limit: int, levels: Sequence[str] | None) -> list[str]:
+        """Questions that opened the threads with the most voices: what the community asks.
+
+        Only threads of these access levels (None: every level).
+        """
+        readable, params = readable_clause(levels, "d.access")
         rows = self._db.execute(
             "SELECT d.title FROM documents d JOIN posts p ON p.document_id = d.id "
-            "WHERE d.title LIKE '%?%' GROUP BY d.id HAVING count(DISTINCT p.author_id) > 1 "
-            "ORDER BY count(DISTINCT p.author_id) DESC, count(*) DESC, max(p.created_at) DESC"
+            f"WHERE d.title LIKE '%?%'{readable} GROUP BY d.id "
+            "HAVING count(DISTINCT p.author_id) > 1 "
+            "ORDER BY count(DISTINCT p.author_id) DESC, count(*) DESC, max(p.created_at) DESC",
+            params,
         )
         found: list[str] = []
         for (title,) in rows:
@@ -346,30 +373,38 @@ class Catalog:
 
     def source(self, source_id: str) -> SourceRecord | None:
         row = self._db.execute(
-            "SELECT id, kind, locator, uploader FROM sources WHERE id = ?", (source_id,)
+            "SELECT id, kind, locator, uploader, access FROM sources WHERE id = ?", (source_id,)
         ).fetchone()
         return SourceRecord(*row) if row else None
 
     # --- the library ----------------------------------------------------------------
-    def library(self) -> list[LibraryEntry]:
-        """Every source with what it holds, most recently updated first."""
+    def library(self, levels: Sequence[str] | None) -> list[LibraryEntry]:
+        """Every source with what it holds, most recently updated first.
+
+        Of each source, only its documents of these access levels (None: every level) are
+        counted and named; a source with none of them is not listed.
+        """
         channel_list = self._db.distinct_list("NULLIF(d.channel, '')")
+        readable, params = readable_clause(levels, "d.access")
+        inner, inner_params = readable_clause(levels, "d2.access")
         rows = self._db.execute(
             "SELECT s.id, s.kind, s.locator, s.uploader, s.updated_at, "
             f"{channel_list}, count(DISTINCT d.id), "
             "(SELECT count(*) FROM chunks c JOIN documents d2 ON d2.id = c.document_id "
-            " WHERE d2.source_id = s.id), min(d.title), max(d.created_at) "
-            "FROM sources s LEFT JOIN documents d ON d.source_id = s.id "
-            "GROUP BY s.id ORDER BY s.updated_at DESC, s.locator"
+            f" WHERE d2.source_id = s.id{inner}), min(d.title), max(d.created_at), s.access "
+            f"FROM sources s LEFT JOIN documents d ON d.source_id = s.id{readable} "
+            "GROUP BY s.id ORDER BY s.updated_at DESC, s.locator",
+            [*inner_params, *params],
         )
         return [
             LibraryEntry(
                 sid, kind, locator, uploader, updated,
                 _channels(channels),
-                documents, chunks, title or "", created,
+                documents, chunks, title or "", created, access,
             )
-            for sid, kind, locator, uploader, updated, channels, documents, chunks, title, created
-            in rows
+            for sid, kind, locator, uploader, updated, channels, documents, chunks, title, created,
+            access in rows
+            if documents or levels is None
         ]  # fmt: skip
 
 
@@ -385,9 +420,12 @@ def _post_row(document_id: str, seq: int, post: Post) -> tuple[object, ...]:
     )  # fmt: skip
 
 
-def read_library(home: Path, settings: CatalogSettings | None = None) -> list[LibraryEntry]:
-    """The library of the catalog in `home`, read without opening the vectors; creates nothing."""
+def read_library(
+    home: Path, levels: Sequence[str] | None, settings: CatalogSettings | None = None
+) -> list[LibraryEntry]:
+    """The library of the catalog in `home` as a reader of `levels` sees it, read without
+    opening the vectors; creates nothing."""
     if not catalog_exists(home, settings):
         return []
     with closing(open_database(home, settings)) as database:
-        return Catalog(database).library()
+        return Catalog(database).library(levels)

@@ -259,6 +259,14 @@ class ChromaVectors:
             for cid, v in zip(found["ids"], embeddings, strict=True)
         }
 
+    def set_levels(self, levels: dict[str, str], batch: int = 5_000) -> None:
+        """Give stored vectors a new access level; their other metadata stays."""
+        ids = list(levels)
+        for start in range(0, len(ids), batch):
+            part = ids[start : start + batch]
+            with self._calls():
+                self._collection.update(ids=part, metadatas=[{"access": levels[i]} for i in part])
+
     def count(self) -> int:
         with self._calls():
             return self._collection.count()
@@ -351,8 +359,14 @@ class _Gate:
 
 
 def chroma_where(where: SearchFilter) -> dict | None:
-    """A search filter in Chroma's `where` language; None for no filter."""
+    """A search filter in Chroma's `where` language; None for no filter.
+
+    The access levels are a clause of the query itself: Chroma scores only the passages
+    the asker may read, and one without a level never matches (`$in` needs the key).
+    """
     clauses: list[dict] = []
+    if where.levels is not None:
+        clauses.append({"access": {"$in": list(where.levels)}})
     if where.exclude_documents:
         clauses.append({"document_id": {"$nin": list(where.exclude_documents)}})
     for key, values in (

@@ -29,6 +29,7 @@ def flat_metadata(chunk: Chunk) -> dict[str, str | int]:
         "context": chunk.context,
         "asker": chunk.asker,
         "uploader": chunk.uploader,
+        "access": chunk.access,
     }
     return {k: v for k, v in values.items() if v not in (None, "")}
 
@@ -63,4 +64,5 @@ def chunk_from_metadata(chunk_id: str, text: str, metadata: dict[str, str | int]
         context=text_of("context"),
         asker=text_of("asker"),
         uploader=text_of("uploader"),
+        access=text_of("access"),
     )

@@ -2,13 +2,16 @@
 
 It catches what embeddings miss: exact terms, error codes, function and package names.
 Derived from the catalog and rebuilt whole when the catalog changes (bm25s has no
-incremental update); each build records the catalog generation it reflects. A save is
+incremental update); each build records the catalog generation it reflects, and each
+chunk's access level: a query scores only the chunks the asker may read (a weight mask
+inside bm25s's own scoring), and their words alone make a word common or rare. A save is
 written beside the index under a name holding the writer's process id, so what a killed
 save leaves is known for a leftover (`remove_scratch`) and a live one is never touched.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -16,12 +19,16 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
+import numpy as np
+
+from copqa.access import PUBLIC, known
 from copqa.models import Chunk
 
-_GENERATION_FILE = "copqa_generation.json"
+_GENERATION_FILE = "copqa_generation.json"  # the generation, and each chunk's level
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s's own token pattern
 # `.keyword-<pid>-<random>` while a save writes; `.retired-<pid>-<name>` while it swaps.
 _SCRATCH = re.compile(r"\.(?:keyword|retired)-(?:(\d+)-)?")
@@ -30,18 +37,27 @@ _SCRATCH = re.compile(r"\.(?:keyword|retired)-(?:(\d+)-)?")
 class KeywordIndex:
     """BM25 scores of chunks for a query; empty when the store holds nothing."""
 
-    def __init__(self, retriever: object | None, generation: int) -> None:
+    def __init__(
+        self, retriever: object | None, generation: int, levels: Sequence[str] = ()
+    ) -> None:
+        """`levels`: each indexed chunk's access level, in the index's order."""
         self._retriever = retriever
         self.generation = generation
+        self._levels = np.asarray([known(level) for level in levels], dtype=object)
+        self._masks: dict[tuple[str, ...], np.ndarray] = {}
 
     @classmethod
-    def build(cls, chunks: Iterable[tuple[str, str]], generation: int) -> KeywordIndex:
-        """Index (chunk id, text) pairs."""
+    def build(cls, chunks: Iterable[tuple[str, str, str]], generation: int) -> KeywordIndex:
+        """Index (chunk id, text, access level) triples."""
         import Stemmer
         from llama_index.core.schema import BaseNode, TextNode
         from llama_index.retrievers.bm25 import BM25Retriever
 
-        nodes: list[BaseNode] = [TextNode(id_=chunk_id, text=text) for chunk_id, text in chunks]
+        nodes: list[BaseNode] = []
+        levels: list[str] = []
+        for chunk_id, text, level in chunks:
+            nodes.append(TextNode(id_=chunk_id, text=text))
+            levels.append(level)
         if not nodes:
             return cls(None, generation)
         # bm25s warns through logging when k exceeds the corpus; k is capped per query instead.
@@ -49,7 +65,7 @@ class KeywordIndex:
         retriever = BM25Retriever.from_defaults(
             nodes=nodes, stemmer=Stemmer.Stemmer("english"), language="en"
         )
-        return cls(retriever, generation)
+        return cls(retriever, generation, levels)
 
     @classmethod
     def load(cls, folder: Path) -> KeywordIndex | None:
@@ -57,9 +73,12 @@ class KeywordIndex:
         marker = folder / _GENERATION_FILE
         if not marker.is_file():
             return None
-        generation = int(json.loads(marker.read_text())["generation"])
+        saved = json.loads(marker.read_text())
+        generation = int(saved["generation"])
         if not (folder / "params.index.json").is_file():
             return cls(None, generation)
+        if "levels" not in saved:
+            return None  # an older copqa's: rebuilt with the chunks' levels
         from llama_index.retrievers.bm25 import BM25Retriever
 
         logging.getLogger("llama_index.retrievers.bm25").setLevel(logging.ERROR)
@@ -67,30 +86,70 @@ class KeywordIndex:
             retriever = BM25Retriever.from_persist_dir(str(folder), show_progress=False)
         except (OSError, ValueError, KeyError):
             return None
-        return cls(retriever, generation)
+        # The marker and the index are read one after the other: a save by another process
+        # may swap the folder between them. The ids tell whether the levels are this index's.
+        ids = [entry["node_id"] for entry in retriever.corpus]
+        if saved.get("ids") != _digest(ids):
+            return None
+        return cls(retriever, generation, saved["levels"])
 
     def save(self, folder: Path) -> None:
         """Write to a new folder, then swap it in, so a reader never sees half an index."""
         staging = staging_folder(folder.parent)
         if self._retriever is not None:
             self._retriever.persist(str(staging), show_progress=False)  # type: ignore[attr-defined]
-        (staging / _GENERATION_FILE).write_text(json.dumps({"generation": self.generation}))
+        marker = {"generation": self.generation, "levels": self._levels.tolist()}
+        if self._retriever is not None:
+            corpus = self._retriever.corpus  # type: ignore[attr-defined]
+            marker["ids"] = _digest([entry["node_id"] for entry in corpus])
+        (staging / _GENERATION_FILE).write_text(json.dumps(marker))
         retired = folder.with_name(f".retired-{os.getpid()}-{folder.name}")
         if folder.exists():
             folder.rename(retired)
         staging.rename(folder)
         shutil.rmtree(retired, ignore_errors=True)
 
-    def search(self, query: str, k: int) -> list[tuple[str, float]]:
-        """Up to k chunk ids with a positive BM25 score, best first."""
+    def search(
+        self, query: str, k: int, levels: Sequence[str] | None = (PUBLIC,)
+    ) -> list[tuple[str, float]]:
+        """Up to k chunk ids with a positive BM25 score, best first, of these access levels.
+
+        `levels`: what the asker may read (None: every level). The others weigh nothing in
+        the scoring itself, so they are never among the k.
+        """
         if self._retriever is None or k <= 0:
             return []
-        from llama_index.core.schema import QueryBundle
+        import bm25s
 
-        size = int(self._retriever.bm25.scores.get("num_docs", 0))  # type: ignore[attr-defined]
-        self._retriever.similarity_top_k = min(k, size)  # type: ignore[attr-defined]
-        hits = self._retriever.retrieve(QueryBundle(query))  # type: ignore[attr-defined]
-        return [(hit.node.node_id, float(hit.score)) for hit in hits if (hit.score or 0) > 0]
+        retriever: Any = self._retriever
+        bm25 = retriever.bm25
+        tokens = bm25s.tokenize(
+            query, stemmer=retriever.stemmer, token_pattern=_TOKEN.pattern, show_progress=False
+        )
+        if not tokens.vocab:
+            return []
+        size = int(bm25.scores.get("num_docs", 0))
+        indexes, scores = bm25.retrieve(
+            tokens, k=min(k, size), show_progress=False, weight_mask=self._mask(levels)
+        )
+        # bm25s hands back the corpus entries themselves when it holds the corpus.
+        entries = (i if isinstance(i, dict) else retriever.corpus[int(i)] for i in indexes[0])
+        return [
+            (entry["node_id"], float(score))
+            for entry, score in zip(entries, scores[0], strict=True)
+            if score > 0
+        ]
+
+    def _mask(self, levels: Sequence[str] | None) -> np.ndarray | None:
+        """1 for each chunk of these levels, 0 for the others; None for every level."""
+        if levels is None:
+            return None
+        key = tuple(sorted(levels))
+        mask = self._masks.get(key)
+        if mask is None:
+            mask = np.isin(self._levels, key).astype(np.float32)
+            self._masks[key] = mask
+        return mask
 
     def terms(self, text: str) -> set[str]:
         """The keywords of a text as the index spells them: lower case, no stopwords, stemmed."""
@@ -101,23 +160,35 @@ class KeywordIndex:
         words = {w for w in _TOKEN.findall(text.lower()) if w not in STOPWORDS_EN}
         return set(stemmer.stemWords(sorted(words)))
 
-    def rarity(self, text: str) -> dict[str, float]:
+    def rarity(self, text: str, levels: Sequence[str] | None = (PUBLIC,)) -> dict[str, float]:
         """Each keyword of a text with its inverse document frequency over the chunks.
 
         A word no chunk holds gets the highest rarity: the community never wrote it.
+        Counted over the chunks of `levels` only, so how rare a word is tells an asker
+        nothing of what they may not read.
         """
         terms = self.terms(text)
         if self._retriever is None:
             return dict.fromkeys(terms, 1.0)
         bm25 = self._retriever.bm25  # type: ignore[attr-defined]
-        size = int(bm25.scores["num_docs"])
-        starts = bm25.scores["indptr"]
+        mask = self._mask(levels)
+        size = int(bm25.scores["num_docs"]) if mask is None else int(mask.sum())
+        starts, rows = bm25.scores["indptr"], bm25.scores["indices"]
         rarity = {}
         for term in terms:
             column = bm25.vocab_dict.get(term)
-            holding = 0 if column is None else int(starts[column + 1] - starts[column])
+            if column is None:
+                holding = 0
+            elif mask is None:
+                holding = int(starts[column + 1] - starts[column])
+            else:
+                holding = int(mask[rows[starts[column] : starts[column + 1]]].sum())
             rarity[term] = math.log((size + 1) / (holding + 0.5))
         return rarity
+
+
+def _digest(ids: Sequence[str]) -> str:
+    return hashlib.sha256("\n".join(ids).encode()).hexdigest()
 
 
 def staging_folder(parent: Path) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 
+from copqa.access import PUBLIC
 from copqa.models import Chunk, Document
 from copqa.store.catalog import Catalog
 from copqa.store.chroma import ChromaVectors
@@ -48,16 +49,17 @@ class CatalogLookups:
     def source(self, source_id: str) -> SourceRecord | None:
         return self._catalog.source(source_id)
 
-    def library(self) -> list[LibraryEntry]:
-        """Every source with its counts, as the library lists them."""
-        return self._catalog.library()
+    def library(self, levels: Sequence[str] | None = (PUBLIC,)) -> list[LibraryEntry]:
+        """Every source with its counts, as the library lists them to a reader of `levels`
+        (`Reader.levels`; None: every level)."""
+        return self._catalog.library(levels)
 
     def members(self) -> list[MemberRecord]:
         return self._catalog.members()
 
-    def open_questions(self, limit: int) -> list[str]:
-        """Recent thread questions nobody answered yet (the page's examples)."""
-        return self._catalog.open_questions(limit)
+    def open_questions(self, limit: int, levels: Sequence[str] | None = (PUBLIC,)) -> list[str]:
+        """The questions of the threads with the most voices, of these levels (the examples)."""
+        return self._catalog.open_questions(limit, levels)
 
     def forgotten(self) -> frozenset[str]:
         """The author keys of forgotten members: ingestion leaves their posts out."""

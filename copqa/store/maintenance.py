@@ -22,6 +22,7 @@ import numpy as np
 from copqa import home as layout
 from copqa.errors import CopqaError, ModelMismatchError, StoreError
 from copqa.models import Chunk
+from copqa.store.access_levels import AccessLevels
 from copqa.store.catalog import Catalog
 from copqa.store.chroma import ChromaVectors
 from copqa.store.chunk_metadata import flat_metadata
@@ -30,7 +31,10 @@ from copqa.store.forget_requests import ForgetRequests
 from copqa.store.store import Store
 
 # The store's own tables, parents before children (the order rows are restored in).
-STORE_TABLES = ("meta", "sources", "documents", "posts", "chunks", "forgotten", "forget_requests")
+STORE_TABLES = (
+    "meta", "sources", "documents", "posts", "chunks", "forgotten", "forget_requests",
+    "access_groups",
+)  # fmt: skip
 MANIFEST = "manifest.json"
 VECTORS = "vectors.npy"
 VECTOR_IDS = "vector_ids.json"
@@ -177,6 +181,7 @@ def _create_tables(database: Database, shared: SharedTables) -> tuple[str, ...]:
     """Each table's owner creates what is missing of its tables; returns them all, parents first."""
     Catalog(database)
     ForgetRequests(database)
+    AccessLevels(database)
     shared.create(database)
     return (*STORE_TABLES, *shared.names)
 

@@ -11,6 +11,7 @@ class SourceRecord:
     kind: str
     locator: str
     uploader: str
+    access: str = ""  # its level (`copqa.access`): what its format leaves open is held to it
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class LibraryEntry:
     chunks: int
     title: str  # the first document's title: a file's own title
     created_at: int | None  # the newest document's date
+    access: str = ""  # the source's level; its formats may narrow some documents further
 
 
 @dataclass(frozen=True)

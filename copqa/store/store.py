@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +24,7 @@ from copqa import home as layout
 from copqa.errors import StoreError
 from copqa.models import NO_FILTER, Chunk, Document, PostRef, ScoredChunk, SearchFilter
 from copqa.settings import CatalogSettings, ChromaSettings, Settings
+from copqa.store.access_levels import AccessLevels, GroupMember
 from copqa.store.catalog import Catalog
 from copqa.store.chroma import ChromaVectors
 from copqa.store.chunk_metadata import flat_metadata
@@ -45,6 +46,7 @@ class PreparedDocument:
     document: Document
     chunks: list[Chunk]
     vectors: np.ndarray
+    access: str  # the level its readers are held to (its chunks carry it too)
 
 
 class Store(CatalogLookups):
@@ -81,6 +83,7 @@ class Store(CatalogLookups):
             raise
         try:
             self._catalog = Catalog(self._database)
+            self._access = AccessLevels(self._database)
             self._forget_requests = ForgetRequests(self._database)
         except BaseException:
             self.close()
@@ -202,7 +205,10 @@ class Store(CatalogLookups):
             for source in {item.source.id: item.source for item in prepared}.values():
                 self._catalog.upsert_source(source)
             for item in prepared:
-                self._catalog.write_document(item.source.id, item.document, item.chunks)
+                self._catalog.write_document(
+                    item.source.id, item.document, item.chunks, item.access
+                )
+                self._access.write_members(item.source.id, item.document)
             self._bump_generation()
         if stale:
             self._vectors.delete(stale)
@@ -236,8 +242,35 @@ class Store(CatalogLookups):
                     group, chunk_ids = [], []
             with self._catalog.transaction():
                 self._catalog.delete_source(source_id)
+                self._access.forget_source(source_id)
                 self._bump_generation()
             self._vectors.delete(chunk_ids)
+
+    def set_access(self, source_id: str, level: str) -> int:
+        """Hold a source to a level (`copqa.access`); returns how many passages changed level.
+
+        The catalog first (what every search checks its finds against), then the vectors'
+        copies, so a search never shows a passage at a level it no longer has. A crash
+        between the two leaves vectors at the old level (the catalog's check holds); running
+        it again sets every vector of the source.
+        """
+        with self.changing():
+            with self._catalog.transaction():
+                levels, changed = self._access.set_source_level(source_id, level)
+                self._bump_generation()
+            self._vectors.set_levels(levels)
+        return changed
+
+    def groups_of(self, keys: Iterable[str], names: Iterable[str]) -> frozenset[str]:
+        """The groups whose sources list any of these member keys (`kind:author_id`) or names."""
+        return self._access.groups_of(keys, names)
+
+    def group_members(self) -> list[GroupMember]:
+        return self._access.members()
+
+    def unplaced_chunks(self) -> int:
+        """Passages without a level (an older copqa wrote them): only maintainers see them."""
+        return self._access.unplaced_chunks()
 
     def reconcile(self) -> int:
         """Drop vectors the catalog does not know; returns how many were removed."""
@@ -289,7 +322,11 @@ class Store(CatalogLookups):
             folder = self.home / layout.KEYWORD_INDEX
             index = KeywordIndex.load(folder)
             if index is None or index.generation != generation:
-                texts = ((c.id, keyword_text(c)) for b in self._catalog.iter_chunks() for c in b)
+                texts = (
+                    (c.id, keyword_text(c), c.access)
+                    for b in self._catalog.iter_chunks()
+                    for c in b
+                )
                 index = KeywordIndex.build(texts, generation)
                 index.save(folder)
             self._keywords = index
@@ -299,8 +336,13 @@ class Store(CatalogLookups):
     def search(
         self, vector: np.ndarray, k: int, where: SearchFilter = NO_FILTER
     ) -> list[ScoredChunk]:
-        """Nearest chunks, their texts read from the catalog (a deleted chunk never shows)."""
-        return self.chunks(self._current_vectors().query(vector, k, where))
+        """Nearest chunks, their texts read from the catalog (a deleted chunk never shows).
+
+        The vector query is filtered by `where` (its levels too); what it finds is checked
+        again against the catalog's levels, which a change of level writes first.
+        """
+        hits = self.chunks(self._current_vectors().query(vector, k, where))
+        return [hit for hit in hits if where.admits(hit.chunk)]
 
     def similarities(self, vector: np.ndarray, ids: Sequence[str]) -> dict[str, float]:
         """Cosine similarity of stored chunks to a unit vector."""

@@ -31,7 +31,7 @@ import numpy as np
 from copqa import home as layout
 from copqa.answering import Calibration, Signals
 from copqa.json_file import write_json
-from copqa.models import Document, ScoredChunk, SearchFilter
+from copqa.models import EVERYTHING, Document, ScoredChunk, SearchFilter
 
 MIN_THREADS = 40  # fewer solved threads than this: the default calibration stays
 MAX_THREADS = 150  # enough for three weights; asks stay within a minute or two
@@ -137,10 +137,11 @@ def collect(
         # The post that asks is left out: a newcomer's question is not its verbatim copy, and
         # the answer is in the replies (a thread of one window has nothing left to give).
         asking = f"{thread}:0"
-        passages = [p for p in asker.passages(question, SearchFilter()) if p.chunk.id != asking]
+        # Tuning is the maintainers' own: it learns from every level (only a threshold is kept).
+        passages = [p for p in asker.passages(question, EVERYTHING) if p.chunk.id != asking]
         signals, quoted = asker.quoted(question, passages)
         examples.append(Example(signals, thread in quoted))
-        elsewhere = asker.passages(question, SearchFilter(exclude_documents=(thread,)))
+        elsewhere = asker.passages(question, SearchFilter(levels=None, exclude_documents=(thread,)))
         signals, _ = asker.quoted(question, elsewhere)
         examples.append(Example(signals, False))
         if on_question is not None:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from copqa.models import Document
+from copqa.models import EVERYTHING, Document
 from copqa.retrieval import HybridRetriever, Reranker, asker_only
 from copqa.tuning.calibration import MIN_THREADS, Threads, solved_questions
 
@@ -43,7 +43,7 @@ def train(
         return None
     rows, labels = [], []
     for done, (thread, question) in enumerate(questions):
-        found = retriever.candidates(question, DEPTH)
+        found = retriever.candidates(question, DEPTH, EVERYTHING)  # every level: maintainers'
         wanted = [c.document_id == thread and not asker_only(c) for c in found.ordered]
         if any(wanted):  # a thread fusion does not find at all teaches no order
             rows.append(retriever.features(question, found))

@@ -7,6 +7,13 @@ its vectors nudged by a little noise so the vector index sees distinct points
 (re-embedding 100k chunks would take an hour here, and latency does not depend on which
 texts are stored); a smaller one is its first chunks. The base corpus trains its
 re-ranker as `copqa ingest` would, and every store re-ranks with it.
+
+Every other thread or file of a store is private (`members`, or one of two groups), all its
+copies with it (about half of the chunks), so each ask is
+timed for three readers, in turn on each question: a maintainer (every level, no access
+clause: the baseline the earlier figures measured), a guest (public only) and a member of
+one of the groups. The issue's target: a filtered ask's p50 within 1.5x of the maintainer's.
+Each reader's answers are checked too: none may cite a passage its reader may not read.
 """
 
 from __future__ import annotations
@@ -21,9 +28,10 @@ from pathlib import Path
 
 import numpy as np
 
+from copqa.access import GUEST, MAINTAINER, MEMBERS, PUBLIC, Reader
 from copqa.assistant import Assistant
 from copqa.embedding import Embedder
-from copqa.models import Chunk
+from copqa.models import Answer, Chunk, SearchFilter
 from copqa.retrieval import reranker_path
 from copqa.settings import Settings
 from copqa.store import Store
@@ -57,6 +65,23 @@ QUESTIONS = [
     "how do I install Clearwater on a single node",
     "which testnet should our agent deploy to",
 ]
+# Named as ingestion names a private channel's group: `group:NAME@<source id>`.
+PRIVATE_GROUP = "bench-private@0be0c4e5"
+OTHER_GROUP = "bench-other@0be0c4e5"
+PRIVATE_LEVELS = (MEMBERS, f"group:{PRIVATE_GROUP}", f"group:{OTHER_GROUP}")
+READERS = {
+    "maintainer": MAINTAINER,  # every level: no access clause, the unfiltered baseline
+    "guest": GUEST,
+    "member": Reader("bench member", "member", frozenset({PRIVATE_GROUP})),
+}
+BASELINE = "maintainer"
+TARGET_RATIO = 1.5  # a filtered ask's p50 against the baseline's, at the largest store
+# Written in a store's `done`: a store cached with another layout (all public) is built again.
+LAYOUT = "every other document private: members, group:bench-private, group:bench-other"
+STAGES = ("embed", "vector", "bm25", "fusion", "answer")
+# What each reader's answers rested on: passages retrieved and cited, cited ones not public,
+# and those the reader may not read (must stay 0).
+LEAK_COUNTS = ("retrieved", "cited", "private_cited", "unreadable_retrieved", "unreadable_cited")
 
 
 def build_base(cache: Path, shared: Path, embedder: Embedder) -> Path:
@@ -76,12 +101,19 @@ def build_base(cache: Path, shared: Path, embedder: Embedder) -> Path:
 
 
 def replicate(base: Path, target: Path, chunks: int, embedder: Embedder) -> Path:
-    """A store of `chunks` chunks: the base corpus copied under new ids until it is that big."""
-    if (target / "done").is_file() and reranker_path(target).is_file():
+    """A store of `chunks` chunks: the base corpus copied under new ids until it is that big.
+
+    Every other document of the base is private (`level_at`), and so is each of its copies:
+    what a guest cannot read is other content, not another copy of what they can.
+    """
+    done = target / "done"
+    if done.is_file() and done.read_text() == LAYOUT and reranker_path(target).is_file():
         return target
     shutil.rmtree(target, ignore_errors=True)
     source = Store(base, embedder.identity, embedder.dimension)
     originals = [c for batch in source.iter_chunks() for c in batch]
+    documents = dict.fromkeys(c.document_id for c in originals)
+    levels = {document_id: level_at(n) for n, document_id in enumerate(documents)}
     vectors = source.stored_vectors([c.id for c in originals])
     source.close()
     store = Store(target, embedder.identity, embedder.dimension)
@@ -89,7 +121,7 @@ def replicate(base: Path, target: Path, chunks: int, embedder: Embedder) -> Path
     made, copy = 0, 0
     while made < chunks:
         batch = originals[: chunks - made]
-        copies = [_copy(c, copy) for c in batch]
+        copies = [_copy(c, copy, levels[c.document_id]) for c in batch]
         matrix = np.stack([vectors[c.id] for c in batch])
         if copy:
             matrix = matrix + rng.normal(0, 0.02, matrix.shape).astype(np.float32)
@@ -100,54 +132,88 @@ def replicate(base: Path, target: Path, chunks: int, embedder: Embedder) -> Path
     store.keyword_index()
     store.close()
     shutil.copyfile(reranker_path(base), reranker_path(target))
-    (target / "done").touch()
+    done.write_text(LAYOUT)
     return target
 
 
-def _copy(chunk: Chunk, copy: int) -> Chunk:
+def level_at(position: int) -> str:
+    """The access level of the base's document at `position`: half public, the rest private."""
+    if position % 2 == 0:
+        return PUBLIC
+    return PRIVATE_LEVELS[(position // 2) % len(PRIVATE_LEVELS)]
+
+
+def _copy(chunk: Chunk, copy: int, level: str) -> Chunk:
     if copy == 0:
-        return chunk
+        return dataclasses.replace(chunk, access=level)
     document_id = f"{chunk.document_id}~{copy}"
     number = chunk.id.rsplit(":", 1)[1]
-    return dataclasses.replace(chunk, id=f"{document_id}:{number}", document_id=document_id)
+    return dataclasses.replace(
+        chunk, id=f"{document_id}:{number}", document_id=document_id, access=level
+    )
 
 
-def measure(home: Path, embedder: Embedder, rounds: int = 3) -> dict[str, float]:
-    """p50/p95 of a whole warm `ask`, and the median of each stage."""
+def measure(home: Path, embedder: Embedder, rounds: int = 3) -> dict[str, dict[str, float]]:
+    """Each reader's p50/p95 of a whole warm `ask`, the median of each stage, and what its
+    answers cited that it may not read.
+
+    The readers take turns on each question, in an order that moves on with the question,
+    so a slow moment of the machine falls on all of them alike.
+    """
     settings = Settings(home=home)
     store = Store(home, embedder.identity, embedder.dimension)
     assistant = Assistant.on_store(settings, embedder, store)
     if not reranker_path(home).is_file():
         raise RuntimeError(f"{home} has no re-ranker: the bench measures asks as served")
     store.keyword_index()
-    assistant.ask(QUESTIONS[0])  # warm: model, index pages, caches
-    totals: list[float] = []
-    stages: dict[str, list[float]] = {
-        "embed": [],
-        "vector": [],
-        "bm25": [],
-        "fusion": [],
-        "answer": [],
-    }
+    names = list(READERS)
+    for name in names:  # warm: model, index pages, caches, each reader's keyword mask
+        assistant.ask(QUESTIONS[0], where=SearchFilter(levels=READERS[name].levels))
+    totals: dict[str, list[float]] = {name: [] for name in names}
+    stages = {name: {stage: [] for stage in STAGES} for name in names}
+    leaks = {name: dict.fromkeys(LEAK_COUNTS, 0) for name in names}
     for _ in range(rounds):
-        for question in QUESTIONS:
-            started = time.perf_counter()
-            assistant.ask(question)
-            totals.append(time.perf_counter() - started)
-            _time_stages(question, assistant, stages)
+        for turn, question in enumerate(QUESTIONS):
+            for name in names[turn % len(names) :] + names[: turn % len(names)]:
+                reader = READERS[name]
+                where = SearchFilter(levels=reader.levels)
+                started = time.perf_counter()
+                answer = assistant.ask(question, where=where)
+                totals[name].append(time.perf_counter() - started)
+                _count_leaks(answer, reader, leaks[name])
+                _time_stages(question, assistant, where, stages[name])
     count = store.counts().chunks
+    private = sum(c.access != PUBLIC for batch in store.iter_chunks() for c in batch)
     store.close()
-    ordered = sorted(totals)
-    result = {
-        "chunks": float(count),
-        "p50_ms": 1000 * statistics.median(ordered),
-        "p95_ms": 1000 * ordered[int(0.95 * (len(ordered) - 1))],
-    }
-    result.update({f"{name}_ms": 1000 * statistics.median(v) for name, v in stages.items()})
-    return result
+    results = {}
+    for name in names:
+        ordered = sorted(totals[name])
+        result = {
+            "chunks": float(count),
+            "private_share": private / count,
+            "p50_ms": 1000 * statistics.median(ordered),
+            "p95_ms": 1000 * ordered[int(0.95 * (len(ordered) - 1))],
+        }
+        result.update({f"{s}_ms": 1000 * statistics.median(v) for s, v in stages[name].items()})
+        result.update({key: float(n) for key, n in leaks[name].items()})
+        results[name] = result
+    return results
 
 
-def _time_stages(question: str, assistant: Assistant, stages: dict[str, list[float]]) -> None:
+def _count_leaks(answer: Answer, reader: Reader, counts: dict[str, int]) -> None:
+    """Passages the answer rests on, those that are private, and those `reader` may not read."""
+    retrieved = [hit.chunk for hit in answer.retrieved]
+    cited = [citation.chunk for citation in answer.citations]
+    counts["retrieved"] += len(retrieved)
+    counts["cited"] += len(cited)
+    counts["private_cited"] += sum(c.access != PUBLIC for c in cited)
+    counts["unreadable_retrieved"] += sum(not reader.may_read(c.access) for c in retrieved)
+    counts["unreadable_cited"] += sum(not reader.may_read(c.access) for c in cited)
+
+
+def _time_stages(
+    question: str, assistant: Assistant, where: SearchFilter, stages: dict[str, list[float]]
+) -> None:
     store, embedder = assistant.store, assistant.embedder
 
     def timed(name: str, work: Callable[[], object]) -> object:
@@ -157,9 +223,10 @@ def _time_stages(question: str, assistant: Assistant, stages: dict[str, list[flo
         return value
 
     vector = timed("embed", lambda: embedder.embed_query(question))
-    timed("vector", lambda: store.nearest(vector, 30))  # type: ignore[arg-type]
-    timed("bm25", lambda: store.keyword_index().search(question, 30))
-    passages = timed("fusion", lambda: assistant.retriever.retrieve(question, 5))
+    # The vector query with the reader's access clause, its 30 finds read from the catalog.
+    timed("vector", lambda: store.search(vector, 30, where))  # type: ignore[arg-type]
+    timed("bm25", lambda: store.keyword_index().search(question, 30, where.levels))
+    passages = timed("fusion", lambda: assistant.retriever.retrieve(question, 5, where))
     timed("answer", lambda: assistant.answerer.answer(question, passages))  # type: ignore[arg-type]
 
 
@@ -170,28 +237,84 @@ def stores(cache: Path, shared: Path, sizes: tuple[int, ...]) -> dict[int, Path]
     return {n: replicate(base, cache / f"store-{n}", n, embedder) for n in sizes}
 
 
-def run(cache: Path, shared: Path, sizes: tuple[int, ...]) -> list[dict[str, float]]:
+def run(cache: Path, shared: Path, sizes: tuple[int, ...]) -> list[dict[str, dict[str, float]]]:
+    """Per store size, each reader's figures (`measure`)."""
     embedder = Embedder.from_settings(Settings())
     return [measure(home, embedder) for home in stores(cache, shared, sizes).values()]
 
 
-def report(results: list[dict[str, float]]) -> str:
+def report(results: list[dict[str, dict[str, float]]]) -> str:
+    baseline = [r[BASELINE] for r in results]
     lines = [
-        "query latency (warm, extractive answerer, k=5)",
+        "query latency (warm, extractive answerer, k=5; a maintainer: every level, no access "
+        "clause)",
         "  chunks   p50 ms  p95 ms | embed  vector  bm25  fusion+catalog+rerank  answer (median ms)",
     ]
-    for r in results:
+    for r in baseline:
         lines.append(
             f"  {r['chunks']:>7.0f} {r['p50_ms']:7.0f} {r['p95_ms']:7.0f} | {r['embed_ms']:5.0f} "
             f"{r['vector_ms']:7.1f} {r['bm25_ms']:5.1f} {r['fusion_ms']:22.0f} {r['answer_ms']:7.0f}"
         )
-    if len(results) > 1:
-        ratio = results[-1]["p50_ms"] / results[0]["p50_ms"]
+    if len(baseline) > 1:
+        ratio = baseline[-1]["p50_ms"] / baseline[0]["p50_ms"]
         lines.append(
-            f"  p50 ratio {results[-1]['chunks']:.0f}/{results[0]['chunks']:.0f} chunks: {ratio:.2f}"
+            f"  p50 ratio {baseline[-1]['chunks']:.0f}/{baseline[0]['chunks']:.0f} chunks: {ratio:.2f}"
+        )
+    return "\n".join([*lines, access_report(results)])
+
+
+def access_report(results: list[dict[str, dict[str, float]]]) -> str:
+    """Each reader's latency against the maintainer's, and what each answer cited."""
+    lines = [
+        "ask with the access filter (readers take turns on each question; x: against the "
+        "maintainer's)",
+        "  readers: " + "; ".join(f"{name} {_levels(reader)}" for name, reader in READERS.items()),
+        "  private: "
+        + ", ".join(
+            f"{r[BASELINE]['private_share']:.0%} of {r[BASELINE]['chunks']:,.0f} chunks"
+            for r in results
+        ),
+        f"  {'chunks':>7} {'reader':<10} {'p50 ms':>7} {'p95 ms':>7} {'x p50':>6} {'x p95':>6} | "
+        f"{'vector':>6} {'bm25':>5} {'fusion':>6} (median ms) | {'cited':>5} {'private':>7} "
+        f"{'unreadable':>10}",
+    ]
+    for by_reader in results:
+        base = by_reader[BASELINE]
+        for name, r in by_reader.items():
+            lines.append(
+                f"  {r['chunks']:>7.0f} {name:<10} {r['p50_ms']:7.0f} {r['p95_ms']:7.0f} "
+                f"{r['p50_ms'] / base['p50_ms']:6.2f} {r['p95_ms'] / base['p95_ms']:6.2f} | "
+                f"{r['vector_ms']:6.1f} {r['bm25_ms']:5.1f} {r['fusion_ms']:6.0f} {'':11} | "
+                f"{r['cited']:5.0f} {r['private_cited']:7.0f} {r['unreadable_cited']:10.0f}"
+            )
+    largest = results[-1]
+    base = largest[BASELINE]
+    for name, r in largest.items():
+        if name == BASELINE:
+            continue
+        ratio = r["p50_ms"] / base["p50_ms"]
+        verdict = "meets" if ratio <= TARGET_RATIO else "MISSES"
+        lines.append(
+            f"  {name} at {r['chunks']:,.0f} chunks: p50 {ratio:.2f}x the maintainer's "
+            f"({verdict} the {TARGET_RATIO}x target)"
+        )
+    for name in largest:
+        if name == BASELINE:
+            continue
+        cited = sum(by_reader[name]["unreadable_cited"] for by_reader in results)
+        retrieved = sum(by_reader[name]["unreadable_retrieved"] for by_reader in results)
+        verdict = "ok" if cited == retrieved == 0 else "LEAK"
+        lines.append(
+            f"  {name}: answers cited {cited:.0f} and retrieved {retrieved:.0f} passages "
+            f"the reader may not read (must be 0: {verdict})"
         )
     return "\n".join(lines)
 
 
-def as_json(results: list[dict[str, float]]) -> str:
+def _levels(reader: Reader) -> str:
+    levels = reader.levels
+    return "every level" if levels is None else ", ".join(levels)
+
+
+def as_json(results: list[dict[str, dict[str, float]]]) -> str:
     return json.dumps(results, indent=2)

@@ -19,6 +19,7 @@ from eval.report.wording import (
     failures_first,
     fmt,
     grouped_metrics,
+    maintainers_only,
     outcome,
     resolve,
     when,
@@ -28,7 +29,7 @@ CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1d232b;background:#f6f7f9;margin:0}
 main{max-width:1500px;margin:0 auto;padding:24px 28px 48px}
 h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:32px 0 10px}
-.meta{color:#5b6573;margin:0 0 18px}.note,.dim{color:#5b6573}.note{font-size:13px}
+.meta{color:#5b6573;margin:0 0 18px}.private{color:#9a1c1c}.note,.dim{color:#5b6573}.note{font-size:13px}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));gap:12px}
 .card{background:#fff;border:1px solid #dde1e6;border-radius:8px;padding:12px 14px}
 .card b{display:block;font-size:26px}.card span{color:#5b6573;font-size:13px}
@@ -114,12 +115,14 @@ def html_cases(result: Mapping) -> str:
     name = Path(str(result.get("cases_file", ""))).name
     invalid = metrics.get("invalid_citations") or 0
     failures = sum(c.get("correct") is False for c in cases)
+    warning = maintainers_only(result)
     body = [
         f"<h1>copqa evaluation: {_esc(name)}</h1>",
         f'<p class="meta">{_esc(when(result.get("created_at", "")))} · answerer '
         f"{_esc(result.get('answerer'))} · k = {_esc(k)} · threshold {threshold:.2f} · "
         f"{_esc(counts(metrics))} · store "
         f"{_esc(result.get('store'))}</p>",
+        *([f'<p class="private"><b>{_esc(warning)}</b></p>'] if warning else []),
         '<section class="cards">',
         *(
             f'<div class="card"><b>{_esc(fmt(key, metrics.get(key)))}</b>'

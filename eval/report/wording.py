@@ -103,3 +103,14 @@ def short(text: object, limit: int = 160) -> str:
 def beir_metrics(retrievers: Mapping[str, Mapping]) -> list[str]:
     """The metric names of a BEIR result, in the order its retrievers give them."""
     return list(dict.fromkeys(k for figures in retrievers.values() for k in figures))
+
+
+def maintainers_only(result: Mapping) -> str:
+    """The warning a report built from passages that are not public carries; "" if all are."""
+    levels = result.get("private_levels") or []
+    if not levels:
+        return ""
+    return (
+        "Maintainers only: this report quotes passages that are not public "
+        f"({', '.join(str(level) for level in levels)}); do not share it further."
+    )

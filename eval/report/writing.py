@@ -22,6 +22,7 @@ from eval.report.wording import (
     counts,
     fmt,
     grouped_metrics,
+    maintainers_only,
     outcome,
     short,
     when,
@@ -107,6 +108,8 @@ def _markdown_cases(result: Mapping) -> str:
         f"{_md(result.get('threshold'))}; run {_md(when(result.get('created_at', '')))}.",
         "",
     ]
+    if private := maintainers_only(result):
+        lines += [f"**{_md(private)}**", ""]
     rows = []
     for group, entries in grouped_metrics(metrics).items():
         rows.append([f"**{group}**", ""])

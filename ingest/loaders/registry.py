@@ -17,10 +17,16 @@ from ingest.loaders.documents.pdf import PdfLoader
 from ingest.loaders.documents.text import TextLoader
 
 
-def all_loaders(links: SourceLinkSettings) -> list[Loader]:
-    """Discussion exports first (recognised by their marker files), then files by suffix."""
+def all_loaders(links: SourceLinkSettings, *, direct_messages: bool = False) -> list[Loader]:
+    """Discussion exports first (recognised by their marker files), then files by suffix.
+
+    Args:
+        links: Where each community's posts live online, for citation links.
+        direct_messages: Ingest Slack DMs and group DMs, each for its members only
+            (`IngestSettings.direct_messages`); otherwise they are left out and reported.
+    """
     return [
-        SlackExportLoader(workspace_url=links.slack_workspace_url),
+        SlackExportLoader(workspace_url=links.slack_workspace_url, direct_messages=direct_messages),
         ZulipArchiveLoader(site_url=links.zulip_site_url),
         StackExchangeDumpLoader(site_url=links.stackexchange_site_url),
         DiscordExportLoader(),

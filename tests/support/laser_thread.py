@@ -7,7 +7,11 @@ from copqa.store import SourceRecord, Store
 
 def source_record(uploader: str = ""):
     return SourceRecord(
-        id=f"src{uploader}", kind="slack", locator=f"/nowhere/{uploader}", uploader=uploader
+        id=f"src{uploader}",
+        kind="slack",
+        locator=f"/nowhere/{uploader}",
+        uploader=uploader,
+        access="public",
     )
 
 

@@ -127,9 +127,10 @@ def test_a_member_uploads_a_pdf_that_is_listed_and_cited(page: Page, shared_data
 
     page.get_by_role("tab", name="Library").click()
     row = page.locator("#library-table").get_by_role("row").filter(has_text=pdf.name)
-    # Name, kind, credited to the member who uploaded it, day, one document, its passages.
+    # Name, kind, credited to the member who uploaded it, day, one document, its passages,
+    # and who may read it: members, the Upload tab's default.
     expect(row.get_by_role("gridcell")).to_have_text(
-        [pdf.name, "pdf", MEMBER[0], DAY, "1", re.compile(r"^\s*[1-9]\d*\s*$")]
+        [pdf.name, "pdf", MEMBER[0], DAY, "1", re.compile(r"^\s*[1-9]\d*\s*$"), "members"]
     )
 
     page.get_by_role("tab", name="Ask").click()
@@ -184,7 +185,8 @@ def test_maths_in_a_members_upload_shows_as_text_in_other_peoples_answers(
     notice = tmp_path / "bandsaw-blades.md"
     notice.write_text(MATHS_NOTICE, encoding="utf-8")
     member = page_client(app_url, MEMBER)
-    _, report = member.predict([gradio_file(str(notice))], api_name="/upload")
+    # Shared with everyone, so the guest's answer below can hold it.
+    _, report = member.predict([gradio_file(str(notice))], "public", api_name="/upload")
     assert "**Added**" in report
     try:
         answer = ask(page, "When does the woodshop bandsaw get a fresh blade?")

@@ -53,7 +53,8 @@ def test_an_upload_is_credited_to_its_uploader_not_to_its_front_matter(
         encoding="utf-8",
     )
     member = page_client(app_url, MEMBER)  # bob, writing as if he were cleo
-    _, report = member.predict([handle_file(str(spoof))], api_name="/upload")
+    # Shared with everyone, so a guest's answer can hold it.
+    _, report = member.predict([handle_file(str(spoof))], "public", api_name="/upload")
     assert "**Added**" in report
     try:
         guest = page_client(app_url)
@@ -82,7 +83,8 @@ def test_a_members_edited_copy_never_displaces_the_maintainers_guide(
         encoding="utf-8",
     )
     member = page_client(app_url, MEMBER)
-    _, report = member.predict([handle_file(str(edited))], api_name="/upload")
+    # Shared with everyone: the guest below could be shown it, were it not left out.
+    _, report = member.predict([handle_file(str(edited))], "public", api_name="/upload")
     assert "**Added**" in report
     try:
         chat, _, sources = page_client(app_url).predict(
@@ -152,7 +154,7 @@ def _upload_event(url: str, client: Client, kept: str, name: str) -> str:
     config = client.config
     upload = next(d for d in config["dependencies"] if d.get("api_name") == "upload")
     file = {"path": kept, "orig_name": name, "meta": {"_type": "gradio.FileData"}}
-    body = {"data": [[file], None], "fn_index": upload["id"],
+    body = {"data": [[file], "members", None], "fn_index": upload["id"],
             "session_hash": client.session_hash, "trigger_id": None}  # fmt: skip
     joined = httpx.post(f"{url}gradio_api/queue/join", json=body, timeout=30)
     joined.raise_for_status()

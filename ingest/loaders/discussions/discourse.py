@@ -12,6 +12,26 @@ A topic's posts may come from several files (pages of a long topic, a post also 
 the latest posts): posts are merged by topic id and deduplicated by post id, which are
 stable across responses, so each post appears once. Moderator actions and small actions
 ("This topic is now pinned"), staff whispers, and hidden or deleted posts are left out.
+
+Who may read a topic is what the responses say of its category (`category_id` of a topic
+response or a latest post): category objects (`/categories.json`'s
+`category_list.categories`, `/c/{id}/show.json`'s `category`, `/site.json`'s `categories`,
+a topic's `details.suggested_topics[].category`, and their `subcategory_list`) carry
+`read_restricted`, and may carry `group_permissions` (`[{"group_name", "permission_type"}]`,
+each type allowing to read) naming the groups that may read it. A group's members come from its saved
+`/groups/{name}/members.json` response (`{"members": [{"id", "username", "name"}],
+"owners": [...]}`), kept where the API path puts it: `groups/<name>/members.json` in the
+folder. So a topic is:
+
+- `access == ""` (the source's level applies) when its category is not read-restricted,
+  or no response describes it;
+- `group:<category name>`, read by the members of every permitted group, when its category
+  is read-restricted and each permitted group's members are saved;
+- `maintainers` when its category is read-restricted and who may read it is not all there
+  (no `group_permissions`, or a group without its members), and for a personal message
+  (`"archetype": "private_message"`).
+
+A category any copy marks read-restricted is, though another copy (an older one) says not.
 """
 
 from __future__ import annotations
@@ -20,11 +40,12 @@ import itertools
 import re
 import urllib.parse
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from copqa.access import GROUP, MAINTAINERS
 from copqa.models import Document, LoadFailure, Post, stable_id
 from ingest.loaders.discussions.export_files import opening_line, read_json_file
 from ingest.loaders.documents.html import QuoteMarkup, html_to_text
@@ -46,7 +67,18 @@ class _Topic:
     title: str = ""
     slug: str = ""
     accepted_post_number: int | None = None
+    category_id: int | None = None
+    personal: bool = False  # a personal message (`archetype` "private_message")
     posts: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class _Category:
+    """What the responses say of a category: its name, and who may read it."""
+
+    name: str = ""
+    read_restricted: bool = False
+    groups: tuple[str, ...] | None = None  # from `group_permissions`; None: not given
 
 
 class DiscourseLoader:
@@ -76,6 +108,7 @@ class DiscourseLoader:
     def load(self, path: Path) -> Iterator[Document | LoadFailure]:
         files = sorted(path.glob("*.json")) if path.is_dir() else [path]
         topics: dict[int, _Topic] = {}
+        categories: dict[int, _Category] = {}
         site_url = self.site_url
         for file in files:
             try:
@@ -84,12 +117,16 @@ class DiscourseLoader:
                 yield LoadFailure(str(file), str(exc))
                 continue
             _gather(data, str(file), topics)
+            _gather_categories(data, categories)
             site_url = site_url or _internal_site_url(data)
+        members, failures = _group_members(path) if path.is_dir() else ({}, [])
+        yield from failures
         site = urllib.parse.urlsplit(site_url).netloc.lower()
         for topic_id, topic in sorted(topics.items()):
             document = self._document(topic_id, topic, site_url, site)
             if document is not None:
-                yield document
+                access, readers = _topic_access(topic, categories, members)
+                yield replace(document, access=access, readers=readers)
 
     def _document(self, topic_id: int, topic: _Topic, site_url: str, site: str) -> Document | None:
         raws = sorted(
@@ -160,11 +197,94 @@ def _gather(data: Any, path: str, topics: dict[int, _Topic]) -> None:
             continue
         topic = topics.setdefault(topic_id, _Topic(path=path))
         topic.title = topic.title or _text(topic_info.get("title")) or _text(raw.get("topic_title"))
+        category_id = topic_info.get("category_id", raw.get("category_id"))
+        if topic.category_id is None and _is_id(category_id):
+            topic.category_id = category_id
+        topic.personal = topic.personal or topic_info.get("archetype") == "private_message"
         topic.slug = topic.slug or _text(topic_info.get("slug")) or _text(raw.get("topic_slug"))
         accepted = topic_info.get("accepted_answer")
         if isinstance(accepted, dict) and isinstance(accepted.get("post_number"), int):
             topic.accepted_post_number = accepted["post_number"]
         topic.posts.setdefault(raw["id"], raw)
+
+
+def _gather_categories(data: Any, categories: dict[int, _Category]) -> None:
+    """Add what one response says of categories to `categories`, the stricter word winning."""
+    for raw in _category_objects(data):
+        if not _is_id(raw.get("id")):
+            continue
+        category = categories.setdefault(raw["id"], _Category())
+        category.name = category.name or _text(raw.get("name")).strip()
+        # Missing: not restricted; anything but false (a malformed flag too): restricted.
+        category.read_restricted |= raw.get("read_restricted", False) is not False
+        permissions = raw.get("group_permissions")
+        if category.groups is None and isinstance(permissions, list):
+            names = [_text(p.get("group_name")) if isinstance(p, dict) else "" for p in permissions]
+            if all(names):  # one it cannot name: who may read is not all known
+                category.groups = tuple(names)
+
+
+def _category_objects(data: Any) -> list[dict[str, Any]]:
+    """The category objects of a response, wherever Discourse puts them."""
+    if not isinstance(data, dict):
+        return []
+    found = [data.get("category"), *_list(data.get("categories"))]
+    category_list = data.get("category_list")
+    if isinstance(category_list, dict):
+        found += _list(category_list.get("categories"))
+    details = data.get("details")
+    suggested = _list(details.get("suggested_topics")) if isinstance(details, dict) else []
+    found += [topic.get("category") for topic in suggested if isinstance(topic, dict)]
+    found += [sub for c in found if isinstance(c, dict) for sub in _list(c.get("subcategory_list"))]
+    return [c for c in found if isinstance(c, dict)]
+
+
+def _group_members(folder: Path) -> tuple[dict[str, list[tuple[str, str]]], list[LoadFailure]]:
+    """Each group's members, (user id, name) pairs, from `groups/<name>/members.json`."""
+    members: dict[str, list[tuple[str, str]]] = {}
+    failures: list[LoadFailure] = []
+    for file in sorted(folder.glob("groups/*/members.json")):
+        try:
+            data = read_json_file(file)
+        except ValueError as exc:
+            failures.append(LoadFailure(str(file), str(exc)))
+            continue
+        if not isinstance(data, dict) or not isinstance(data.get("members"), list):
+            failures.append(
+                LoadFailure(str(file), 'not a group\'s members: expected {"members": [...]}')
+            )
+            continue
+        users = [u for u in data["members"] + _list(data.get("owners")) if isinstance(u, dict)]
+        members[file.parent.name] = [member for u in users if (member := _member(u))]
+    return members, failures
+
+
+def _member(user: dict[str, Any]) -> tuple[str, str] | None:
+    """A group member as (id, name), as posts name their authors; None without an id."""
+    username = _text(user.get("username"))
+    user_id = _text(user.get("id")) or username
+    return (user_id, _text(user.get("name")).strip() or username) if user_id else None
+
+
+def _topic_access(
+    topic: _Topic, categories: dict[int, _Category], members: dict[str, list[tuple[str, str]]]
+) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Who may read a topic, as the responses say: its level and, for a group, its readers."""
+    if topic.personal:
+        return MAINTAINERS, ()
+    category = categories.get(topic.category_id) if topic.category_id is not None else None
+    if category is None or not category.read_restricted:
+        return "", ()
+    if category.groups is None or any(group not in members for group in category.groups):
+        return MAINTAINERS, ()
+    readers = tuple(dict.fromkeys(r for group in category.groups for r in members[group]))
+    if not readers:
+        return MAINTAINERS, ()
+    return f"{GROUP}{category.name or topic.category_id}", readers
+
+
+def _is_id(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _topic_url(site_url: str, slug: str, topic_id: int) -> str:

@@ -9,11 +9,25 @@ a question is often answered in the channel rather than in a thread.
 Ids come from the export, never from where it sits, so a folder and its zip agree:
 ``Document.id`` is ``stable_id("slack", <team id>, <channel>, <thread_ts>)`` and
 ``Post.id`` is ``stable_id("slack", <team id>, <channel>, "post", <ts>)``, where the
-channel is its id, or its folder name when ``channels.json`` does not list it.
+channel is its id, or its folder name when no listing (``channels.json``,
+``groups.json``, ``mpims.json``, ``dms.json``) gives one.
 
-Private channels (`groups.json`, or `is_private` in `channels.json`), group DMs
-(`mpims.json`) and DMs (`dms.json`) are left out, each reported as not ingested: a guest
-may ask copqa anything, and nothing said in private may reach someone outside it.
+Who may read a thread is what the export says of its channel (`Document.access`,
+`Document.readers`):
+
+- a public channel restricts nothing (`access == ""`): the source's level applies;
+- a private channel (an entry of `groups.json`, or one `channels.json` marks
+  `"is_private": true`) is the group of its entry's `members`: `access` is
+  `group:#<channel>` and `readers` their (user id, name from `users.json`) pairs; an
+  entry without a `members` list makes `maintainers`, as no member is known;
+- group DMs (`mpims.json`) and DMs (`dms.json`) are left out, each reported as not
+  ingested, unless a maintainer asks for them (`direct_messages`,
+  `COPQA_INGEST__DIRECT_MESSAGES`): then each is the group of its entry's `members`, as a
+  private channel is.
+
+When a list of conversations (`channels.json`, `groups.json`, `mpims.json`, `dms.json`)
+cannot be read, which folders are private is unknown: only the folders `channels.json`
+lists as public are read, every other one is reported as left out.
 """
 
 from __future__ import annotations
@@ -53,12 +67,15 @@ class SlackExportLoader:
     Args:
         workspace_url: The workspace's address, e.g. `https://myteam.slack.com`; when
             given, threads and posts link to Slack, otherwise their `url` is empty.
+        direct_messages: Read DMs and group DMs too, each for its members only; when
+            False (the default) they are left out and reported.
     """
 
     kind = KIND
 
-    def __init__(self, workspace_url: str = "") -> None:
+    def __init__(self, workspace_url: str = "", direct_messages: bool = False) -> None:
         self.workspace_url = workspace_url.rstrip("/")
+        self.direct_messages = direct_messages
 
     def detect(self, path: Path) -> bool:
         """A folder with `channels.json` or `users.json` and channel day files, or a zip
@@ -99,7 +116,7 @@ class SlackExportLoader:
             if _DAY_FILE.match(day):
                 day_files[folder].append(name)
         for folder in sorted(day_files):
-            refusal = workspace.refusal(folder)
+            refusal = workspace.refusal(folder, self.direct_messages)
             if refusal:
                 yield LoadFailure(export.where(folder), refusal)
                 continue
@@ -124,7 +141,7 @@ class SlackExportLoader:
                 yield LoadFailure(
                     export.where(name), f"{skipped} messages skipped: no ts or thread_ts"
                 )
-        channel = _Channel(folder, workspace.channel_ids.get(folder, ""))
+        channel = _Channel(folder, workspace.channel_id(folder))
         for thread_ts in sorted(threads, key=_ts_order):
             document = self._thread(export, workspace, channel, thread_ts, threads[thread_ts])
             if document is not None:
@@ -150,6 +167,7 @@ class SlackExportLoader:
         if posts[0].id == root_id:
             posts[1:] = [replace(post, reply_to=root_id) for post in posts[1:]]
         opening, first = kept[0]
+        access, readers = workspace.access(channel.name)
         return Document(
             id=stable_id(KIND, workspace.team, channel.key, thread_ts),
             kind=KIND,
@@ -160,6 +178,8 @@ class SlackExportLoader:
             author=first.author_name,
             created_at=first.created_at,
             posts=tuple(posts),
+            access=access,
+            readers=readers,
         )
 
     def _post(self, workspace: SlackWorkspace, channel: _Channel, message: _Message) -> Post | None:
@@ -193,8 +213,8 @@ class SlackExportLoader:
 
 @dataclass(frozen=True)
 class _Channel:
-    name: str
-    id: str  # "" when channels.json does not list the folder
+    name: str  # its folder's
+    id: str  # "" when no listing (channels.json, groups.json...) gives it
 
     @property
     def key(self) -> str:

@@ -1,8 +1,13 @@
-"""Who and where in a Slack workspace: names for member, bot and channel ids.
+"""Who and where in a Slack workspace: names for member, bot and channel ids, and who may read.
 
 Slack messages name people and channels by id (`U01…`, `B01…`, `C01…`), in their
 fields and inside their mrkdwn text. The export's `users.json` and `channels.json`
 turn those ids back into the names people know.
+
+The export also lists its private conversations, each with a `members` list of user ids:
+private channels in `groups.json` (or marked `"is_private": true` in `channels.json`),
+group DMs in `mpims.json` (folder: the entry's `name`) and DMs in `dms.json` (folder: the
+entry's `id`). A private conversation's threads are for its members only.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any
 
+from copqa.access import GROUP, MAINTAINERS
 from copqa.models import LoadFailure
 from ingest.loaders.archive import ExportFiles, read_json
 
@@ -69,6 +75,24 @@ def mrkdwn_to_text(
 
 
 @dataclass(frozen=True)
+class PrivateConversation:
+    """A private channel, group DM or DM, as the export lists it.
+
+    Attributes:
+        id: Its Slack id (`G…`, `C…`, `D…`); "" when its listing gives none.
+        what: What it is and which listing says so, e.g. "a DM (dms.json)".
+        direct: A DM or a group DM: ingested only when a maintainer asks for it.
+        members: Its members' user ids, in the listing's order; empty when the listing
+            has no readable `members` list.
+    """
+
+    id: str
+    what: str
+    direct: bool
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class SlackWorkspace:
     """The names behind a workspace's ids, read from its export.
 
@@ -79,9 +103,10 @@ class SlackWorkspace:
         bot_names: An app's bot id (`B01…`) to the name of its bot member.
         channel_ids: Channel (folder) name to channel id.
         channel_names: Channel id to name.
-        private: Folders of private channels, DMs and group DMs, each with what says so.
+        private: Folders of private channels, DMs and group DMs, and what the export says
+            of each.
         public_only: Only the folders `channels.json` lists as public may be read (a list of
-            private ones could not be read, so which others are private is unknown).
+            conversations could not be read, so which others are private is unknown).
     """
 
     team: str
@@ -90,20 +115,45 @@ class SlackWorkspace:
     bot_names: Mapping[str, str]
     channel_ids: Mapping[str, str]
     channel_names: Mapping[str, str]
-    private: Mapping[str, str] = dataclass_field(default_factory=dict)
+    private: Mapping[str, PrivateConversation] = dataclass_field(default_factory=dict)
     public_only: bool = False
 
-    def refusal(self, folder: str) -> str:
-        """Why a channel folder is left out ("" when it is public and may be read).
+    def refusal(self, folder: str, direct_messages: bool = False) -> str:
+        """Why a channel folder is left out ("" when it may be read).
 
-        Private channels, DMs and group DMs are never ingested: copqa's answers reach
-        guests, and nothing of a private conversation may reach someone outside it.
+        DMs and group DMs are left out unless a maintainer asked for them
+        (`direct_messages`); with `public_only`, so is every folder not listed as public.
         """
-        if folder in self.private:
-            return f"left out, not ingested: {self.private[folder]}"
+        conversation = self.private.get(folder)
+        if conversation is not None and conversation.direct and not direct_messages:
+            return (
+                f"left out, not ingested: {conversation.what}; to ingest DMs and group DMs, "
+                "each for its members only, set COPQA_INGEST__DIRECT_MESSAGES=true"
+            )
         if self.public_only and folder not in self.channel_ids:
             return "left out, not ingested: not listed as a public channel in channels.json"
         return ""
+
+    def access(self, folder: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+        """Who may read a folder's threads, as the export says: the level and its readers.
+
+        A public channel restricts nothing: `("", ())`. A private conversation is the group
+        of its members, `group:#<folder>`, each member an (id, name) pair, the id kept as
+        the name of a member `users.json` does not list; without a members list no one is
+        known to be in it, so it is `maintainers`.
+        """
+        conversation = self.private.get(folder)
+        if conversation is None:
+            return "", ()
+        if not conversation.members:
+            return MAINTAINERS, ()
+        readers = tuple((uid, self.user_names.get(uid, uid)) for uid in conversation.members)
+        return f"{GROUP}#{folder}", readers
+
+    def channel_id(self, folder: str) -> str:
+        """The Slack id of a channel folder's conversation, "" when no listing gives it."""
+        conversation = self.private.get(folder)
+        return self.channel_ids.get(folder) or (conversation.id if conversation else "")
 
     def text(self, mrkdwn: str) -> str:
         """A message's mrkdwn as plain text, mentions resolved to names."""
@@ -142,11 +192,12 @@ class SlackWorkspace:
         )
 
 
-# What a Slack export lists besides public channels, and the key naming each one's folder.
+# What a Slack export lists besides public channels, the key naming each one's folder,
+# and whether it is a direct conversation (a DM or a group DM).
 _PRIVATE_LISTINGS = (
-    ("groups.json", "a private channel", "name"),
-    ("mpims.json", "a group DM", "name"),
-    ("dms.json", "a DM", "id"),
+    ("groups.json", "a private channel", "name", False),
+    ("mpims.json", "a group DM", "name", True),
+    ("dms.json", "a DM", "id", True),
 )
 
 
@@ -164,18 +215,21 @@ def read_workspace(export: ExportFiles) -> tuple[SlackWorkspace, list[LoadFailur
     else:
         failures.append(LoadFailure(export.where("users.json"), "missing: ids shown as names"))
     channel_ids: dict[str, str] = {}
-    private: dict[str, str] = {}
+    private: dict[str, PrivateConversation] = {}
+    public_only = False
     if "channels.json" in export.names:
         channels, failure = read_json(export, "channels.json", list)
-        failures += [failure] if failure else []
+        if failure is not None:
+            failures.append(failure)
+            public_only = True  # fail closed: which channels it marks private is unknown
         for channel in channels or ():
             if isinstance(channel, dict) and _string(channel, "id") and _string(channel, "name"):
                 if channel.get("is_private"):
-                    private[channel["name"]] = "a private channel (channels.json)"
+                    what = "a private channel (channels.json)"
+                    private[channel["name"]] = _conversation(channel, what, direct=False)
                 else:
                     channel_ids[channel["name"]] = channel["id"]
-    public_only = False
-    for listing, what, folder_key in _PRIVATE_LISTINGS:
+    for listing, what, folder_key, direct in _PRIVATE_LISTINGS:
         if listing not in export.names:
             continue
         records, failure = read_json(export, listing, list)
@@ -184,7 +238,7 @@ def read_workspace(export: ExportFiles) -> tuple[SlackWorkspace, list[LoadFailur
             public_only = True  # fail closed: which folders are private is unknown
         for record in records or ():
             if isinstance(record, dict) and (folder := _string(record, folder_key)):
-                private[folder] = f"{what} ({listing})"
+                private[folder] = _conversation(record, f"{what} ({listing})", direct)
     teams = Counter(_string(member, "team_id") for member in members.values())
     workspace = SlackWorkspace(
         team=teams.most_common(1)[0][0] if teams else "",
@@ -202,6 +256,18 @@ def read_workspace(export: ExportFiles) -> tuple[SlackWorkspace, list[LoadFailur
         public_only=public_only,
     )
     return workspace, failures
+
+
+def _conversation(record: Mapping[str, Any], what: str, direct: bool) -> PrivateConversation:
+    """A private conversation from its listing's entry, whose `members` may read it."""
+    members = record.get("members")
+    ids = members if isinstance(members, list) else []
+    return PrivateConversation(
+        id=_string(record, "id"),
+        what=what,
+        direct=direct,
+        members=tuple(dict.fromkeys(uid for uid in ids if isinstance(uid, str) and uid)),
+    )
 
 
 def _display_name(member: Mapping[str, Any]) -> str:

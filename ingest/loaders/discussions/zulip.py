@@ -9,17 +9,31 @@ The layout written by zulip-archive (https://github.com/zulip/zulip-archive)::
 Folder and file names are dot-encoded ("3D.20plotting" for "3D plotting"). The loader
 decodes them rather than re-encoding topic names, because zulip-archive versions have
 encoded them differently; stream folders are matched by the stream id they start with.
+
+Who may read: zulip-archive archives public streams and writes nothing of privacy into
+`stream_index.json` (an entry holds `id`, `latest_id` and `topic_data`), so its streams
+restrict nothing (`Document.access == ""`: the source's level applies). A stream's entry
+may also carry what Zulip's API says of a stream: `"invite_only": true` (a stream object's
+field) and `"subscribers": [user id, ...]` (a subscription object's). Then the stream's
+topics are for its subscribers only: `access` is `group:#<stream>` and `readers` the
+subscribers' (user id, name) pairs, named from the stream's own messages (a `sender_id`
+with its `sender_full_name`, or a user mention's `data-user-id`), the id standing in for a
+name they do not give. An invite-only stream without a subscriber list is `maintainers`;
+an `invite_only` that is anything but false (a malformed one too) counts as true.
 """
 
 from __future__ import annotations
 
+import html
 import math
 import re
 import urllib.parse
 from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from copqa.access import GROUP, MAINTAINERS
 from copqa.models import Document, LoadFailure, Post, stable_id
 from ingest.loaders.discussions.export_files import opening_line, read_json_file
 from ingest.loaders.documents.html import QuoteMarkup, html_to_text
@@ -29,6 +43,8 @@ _JSON_DIR = "zulip_json"
 _NARROW_LINK = re.compile(rb'href="(https?://[^"#]+?)/?#narrow/')
 _HASH_REPLACEMENTS = {"%": ".", "(": ".28", ")": ".29", ".": ".2E"}
 _PAGE_HEAD_BYTES = 65_536  # the first post's link comes early in a topic page
+# `<span class="user-mention" data-user-id="31">@Keith Lindsay</span>` (silent: no "@").
+_USER_MENTION = re.compile(r'<span class="user-mention[^"]*" data-user-id="(\d+)">@?([^<]+)</span>')
 # A quote-reply: another member's words in the quoter's message, kept as `> ` lines.
 QUOTE_REPLY = QuoteMarkup("blockquote")
 
@@ -70,40 +86,45 @@ class ZulipArchiveLoader:
         site = urllib.parse.urlsplit(site_url).netloc.lower()
         folders = _stream_folders(json_dir)
         for name, stream in streams.items():
-            stream_id = stream["id"]
-            folder = folders.get(stream_id)
-            found: set[str] = set()
-            for topic_file in sorted(folder.glob("*.json")) if folder else ():
-                topic = urllib.parse.unquote(topic_file.stem.replace(".", "%"))
-                found.add(topic)
-                try:
-                    messages = _read_messages(topic_file)
-                except ValueError as exc:
-                    yield LoadFailure(str(topic_file), str(exc))
-                    continue
-                narrow = _narrow_url(site_url, stream_id, name, topic) if site_url else ""
-                messages.sort(
-                    key=lambda m: (_number(m.get("timestamp")) or 0, _number(m.get("id")) or 0)
-                )
-                posts = [p for m in messages if (p := self._post(m, site, narrow)) is not None]
-                if not posts:
-                    continue
-                yield Document(
-                    id=stable_id(self.kind, site, stream_id, topic),
-                    kind=self.kind,
-                    title=topic or opening_line(posts[0].text),
-                    path=str(topic_file),
-                    url=narrow,
-                    channel=f"#{name}",
-                    author=posts[0].author_name,
-                    created_at=posts[0].created_at,
-                    posts=tuple(posts),
-                )
-            for topic in sorted(set(stream["topic_data"]) - found):
+            folder = folders.get(stream["id"])
+            topics, failures = _read_topics(folder)
+            yield from failures
+            access, readers = _stream_access(name, stream, [m for *_, ms in topics for m in ms])
+            place = _Stream(name, stream["id"], site_url, site)
+            for topic_file, topic, messages in topics:
+                document = self._topic(place, topic, topic_file, messages)
+                if document is not None:
+                    yield replace(document, access=access, readers=readers)
+            for topic in sorted(set(stream["topic_data"]) - {topic for _, topic, _ in topics}):
                 yield LoadFailure(
                     str(folder or json_dir),
                     f"stream {name!r}: topic {topic!r} is listed in {_INDEX} but has no file",
                 )
+
+    def _topic(
+        self, stream: _Stream, topic: str, topic_file: Path, messages: list[dict[str, Any]]
+    ) -> Document | None:
+        """One topic's thread; None when none of its messages has text."""
+        narrow = (
+            _narrow_url(stream.site_url, stream.id, stream.name, topic) if stream.site_url else ""
+        )
+        ordered = sorted(
+            messages, key=lambda m: (_number(m.get("timestamp")) or 0, _number(m.get("id")) or 0)
+        )
+        posts = [p for m in ordered if (p := self._post(m, stream.site, narrow)) is not None]
+        if not posts:
+            return None
+        return Document(
+            id=stable_id(self.kind, stream.site, stream.id, topic),
+            kind=self.kind,
+            title=topic or opening_line(posts[0].text),
+            path=str(topic_file),
+            url=narrow,
+            channel=f"#{stream.name}",
+            author=posts[0].author_name,
+            created_at=posts[0].created_at,
+            posts=tuple(posts),
+        )
 
     def _post(self, message: dict[str, Any], site: str, narrow: str) -> Post | None:
         message_id = message.get("id")
@@ -121,6 +142,73 @@ class ZulipArchiveLoader:
             created_at=None if timestamp is None else int(timestamp),
             url=f"{narrow}/near/{message_id}" if narrow else "",
         )
+
+
+@dataclass(frozen=True)
+class _Stream:
+    """Where a stream's topics are: its name and id, and the realm's address and host."""
+
+    name: str
+    id: int
+    site_url: str
+    site: str
+
+
+def _read_topics(
+    folder: Path | None,
+) -> tuple[list[tuple[Path, str, list[dict[str, Any]]]], list[LoadFailure]]:
+    """A stream folder's topics, each (file, topic name, messages), and its unreadable files.
+
+    An unreadable topic file is still a topic, without messages: it is not reported again
+    as a listed topic without a file.
+    """
+    topics: list[tuple[Path, str, list[dict[str, Any]]]] = []
+    failures: list[LoadFailure] = []
+    for topic_file in sorted(folder.glob("*.json")) if folder else ():
+        topic = urllib.parse.unquote(topic_file.stem.replace(".", "%"))
+        try:
+            topics.append((topic_file, topic, _read_messages(topic_file)))
+        except ValueError as exc:
+            topics.append((topic_file, topic, []))
+            failures.append(LoadFailure(str(topic_file), str(exc)))
+    return topics, failures
+
+
+def _stream_access(
+    name: str, stream: dict[str, Any], messages: list[dict[str, Any]]
+) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Who may read a stream's topics, as its `stream_index.json` entry says: level, readers.
+
+    Args:
+        name: The stream's name.
+        stream: Its entry; `invite_only` and `subscribers` (user ids) are read.
+        messages: The stream's messages, which name its subscribers.
+    """
+    if stream.get("invite_only", False) is False:
+        return "", ()
+    subscribers = stream.get("subscribers")
+    ids = [
+        str(uid)
+        for uid in (subscribers if isinstance(subscribers, list) else ())
+        if isinstance(uid, int) and not isinstance(uid, bool)
+    ]
+    if not ids:
+        return MAINTAINERS, ()
+    names = _user_names(messages)
+    return f"{GROUP}#{name}", tuple((uid, names.get(uid, uid)) for uid in dict.fromkeys(ids))
+
+
+def _user_names(messages: list[dict[str, Any]]) -> dict[str, str]:
+    """User id to full name, from messages' senders and the users their text mentions."""
+    names: dict[str, str] = {}
+    for message in messages:
+        for uid, name in _USER_MENTION.findall(_text(message.get("content"))):
+            names.setdefault(uid, html.unescape(name).strip())
+    for message in messages:  # a sender's own name over how others mention them
+        uid, name = _text(message.get("sender_id")), _text(message.get("sender_full_name"))
+        if uid and name:
+            names[uid] = name
+    return names
 
 
 def _read_index(path: Path) -> dict[str, dict[str, Any]]:

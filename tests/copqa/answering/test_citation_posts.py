@@ -47,7 +47,9 @@ def test_the_thread_is_the_asker_twice(thread: Document) -> None:
 
 
 def test_a_quote_of_the_askers_fix_links_to_the_fix(pipeline, store, embedder, thread) -> None:
-    source = SourceRecord(id="zulip", kind="zulip", locator=thread.path, uploader="")
+    source = SourceRecord(
+        id="zulip", kind="zulip", locator=thread.path, uploader="", access="public"
+    )
     pipeline.write([(source, thread)])
     passages = DenseRetriever(store, embedder).retrieve(FIX, 3)
     # Several sentences of a passage, so the asker's own words are quoted beside the reply.
@@ -116,7 +118,9 @@ def test_words_a_member_quotes_are_never_credited_to_them(shared_data: Path, pip
     casper = next(
         d for d in loaded if isinstance(d, Document) and d.title == "Casper dask dashboard errors"
     )
-    source = SourceRecord(id="zulip", kind="zulip", locator=casper.path, uploader="")
+    source = SourceRecord(
+        id="zulip", kind="zulip", locator=casper.path, uploader="", access="public"
+    )
     pipeline.write([(source, casper)])
     chunks = store.chunks([(cid, 1.0) for cid in sorted(store.chunk_ids())])
     sentences = [s for scored in chunks for s in passage_sentences(scored.chunk)]
@@ -135,7 +139,9 @@ def test_a_sentence_in_two_parts_of_a_post_is_cited_from_the_part_that_goes_on(
     # second opens with it and goes on to say which file to take.
     loaded = ZulipArchiveLoader().load(shared_data / "zulip-ncar-esds")
     topic = next(d for d in loaded if isinstance(d, Document) and d.title == "Searching for Data")
-    source = SourceRecord(id="zulip", kind="zulip", locator=topic.path, uploader="")
+    source = SourceRecord(
+        id="zulip", kind="zulip", locator=topic.path, uploader="", access="public"
+    )
     pipeline.write([(source, topic)])
     sentence = "Monthly atmospheric CESM2-LE output is available on casper here"
     holding = [c for c in store.chunks_by_id(store.chunk_ids()).values() if sentence in c.text]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from copqa.access import MAINTAINER
 from copqa.assistant import Assistant
 from copqa.community.accounts import ANONYMOUS, Account
 from copqa.community.gaps import as_cases, knowledge_gaps
@@ -15,6 +16,7 @@ from copqa.community.library import Library
 from copqa.errors import AccessDeniedError
 from copqa.home import UPLOADS
 from ingest.uploads import Upload, UploadDesk
+from tests.support.accounts import AS_MEMBER
 from tests.support.files import write_files
 
 BOB = Account("bob", "member")
@@ -40,12 +42,12 @@ def _upload(desk: UploadDesk, folder: Path, name: str, text: str, who: Account) 
 def test_the_library_lists_filters_and_searches(desk, library, tmp_path, pipeline, shared_data):
     _upload(desk, tmp_path, "kiln.md", "# Kiln\n\nThe kiln is fired on Thursdays only.", BOB)
     pipeline.ingest([shared_data / "r-contributors/docs/bug_bbq"])
-    names = [s.name for s in library.shelves()]
+    names = [s.name for s in library.shelves(MAINTAINER)]
     assert sorted(names) == ["Bug_BBQ_retrospective.md", "kiln.md"]
-    [kiln] = library.shelves(search="BOB")  # the uploader, case folded
+    [kiln] = library.shelves(MAINTAINER, search="BOB")  # the uploader, case folded
     assert kiln.entry.uploader == "bob" and kiln.entry.chunks == 1 and kiln.entry.documents == 1
-    assert {s.entry.kind for s in library.shelves(kind="markdown")} == {"markdown"}
-    assert library.shelves(search="no such words anywhere") == []
+    assert {s.entry.kind for s in library.shelves(MAINTAINER, kind="markdown")} == {"markdown"}
+    assert library.shelves(MAINTAINER, search="no such words anywhere") == []
 
 
 def test_only_the_uploader_or_a_maintainer_may_delete(desk, library, store, tmp_path):
@@ -53,13 +55,17 @@ def test_only_the_uploader_or_a_maintainer_may_delete(desk, library, store, tmp_
     _upload(
         desk, tmp_path / "b", "lathe.md", "# Lathe\n\nThe lathe chuck key hangs on a chain.", BOB
     )
-    kiln, lathe = sorted(library.shelves(), key=lambda s: s.name)
+    kiln, lathe = sorted(library.shelves(MAINTAINER), key=lambda s: s.name)
     for refused in (CLEO, ANONYMOUS):
         with pytest.raises(AccessDeniedError):
             library.delete(kiln.source_id, refused)
     library.delete(kiln.source_id, BOB)
     library.delete(lathe.source_id, ADA)
-    assert library.shelves() == [] and store.counts().chunks == 0 and store.vector_ids() == set()
+    assert (
+        library.shelves(MAINTAINER) == []
+        and store.counts().chunks == 0
+        and store.vector_ids() == set()
+    )
     assert not any(desk.folder.iterdir())  # the stored copies went too: they may come again
     _upload(desk, tmp_path / "c", "kiln.md", "# Kiln\n\nThe kiln is fired on Thursdays only.", BOB)
 
@@ -110,7 +116,7 @@ def test_asking_while_an_upload_is_ingested_and_a_source_deleted(
         try:
             for _ in range(6):
                 gone = deleted.is_set()
-                answer = assistant.ask("Which day is the ceramics kiln fired?")
+                answer = assistant.ask("Which day is the ceramics kiln fired?", where=AS_MEMBER)
                 if gone:
                     cited_after_deletion.extend(c.chunk.path for c in answer.citations)
         except BaseException as exc:
@@ -127,7 +133,7 @@ def test_asking_while_an_upload_is_ingested_and_a_source_deleted(
 
     def delete_kiln() -> None:
         try:
-            [kiln] = library.shelves(search="kiln")
+            [kiln] = library.shelves(MAINTAINER, search="kiln")
             library.delete(kiln.source_id, BOB)
             deleted.set()
         except BaseException as exc:
@@ -141,5 +147,5 @@ def test_asking_while_an_upload_is_ingested_and_a_source_deleted(
         thread.join(timeout=300)
     assert errors == []
     assert not any(path.endswith("kiln.md") for path in cited_after_deletion)
-    assert len(library.shelves()) == 12
+    assert len(library.shelves(MAINTAINER)) == 12
     assert store.vector_ids() == store.chunk_ids()

@@ -33,7 +33,7 @@ def test_features_say_where_a_passage_stands_in_its_thread() -> None:
     guide = Chunk(id="g:0", document_id="g", source_id="s", text="Kilns cool for a day.",
                   kind="markdown", title="Kiln guide")  # fmt: skip
     candidates = [opening, more, answer, guide]
-    index = KeywordIndex.build(((c.id, c.text) for c in candidates), generation=1)
+    index = KeywordIndex.build(((c.id, c.text, "public") for c in candidates), generation=1)
     similarity = {"t:0": 0.8, "t:1": 0.7, "t:2": 0.6, "g:0": 0.5}
     rows = features("stoneware glaze kiln temperature", candidates, similarity, {"t:0": 1.0}, index)
     column = {name: rows[:, i] for i, name in enumerate(FEATURES)}

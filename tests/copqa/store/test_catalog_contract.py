@@ -282,14 +282,14 @@ def test_an_interrupted_transaction_leaves_nothing(community: Ingested) -> None:
 
 def test_library_members_and_open_questions(community: Ingested) -> None:
     catalog = community.store._catalog  # the catalog's own contract
-    library = catalog.library()
+    library = catalog.library(None)
     assert len(library) == catalog.counts().sources
     assert sum(e.chunks for e in library) == catalog.counts().chunks
     slack = [e for e in library if e.kind == "slack"]
     assert slack and {"#general", "#laser-cutter"} <= {
         c if c.startswith("#") else f"#{c}" for e in slack for c in e.channels
     }
-    questions = catalog.open_questions(3)
+    questions = catalog.open_questions(3, ("public",))
     assert len(questions) == 3 and all(q.endswith("?") for q in questions)
     members = catalog.members()
     assert len({m.author_id for m in members}) >= 10

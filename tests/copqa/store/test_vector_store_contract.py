@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from copqa.access import MAINTAINERS, MEMBERS, PUBLIC
 from copqa.embedding import embedding_text
 from copqa.errors import ModelMismatchError
 from copqa.models import Chunk, Document, SearchFilter
@@ -77,7 +78,11 @@ def corpus(embedder, tmp_path_factory) -> Corpus:
     ]
     documents = [d for d in loaded if isinstance(d, Document)]
     assert len(documents) == len(loaded), loaded
-    chunks = [c for d in documents for c in chunker.chunk(d, source_id=d.kind)]
+    chunks = [
+        dataclasses.replace(c, access=PUBLIC)  # as ingestion stores a maintainer's sources
+        for d in documents
+        for c in chunker.chunk(d, source_id=d.kind)
+    ]
     assert 20 <= len(chunks) <= 60  # tens of texts, some of them a file's, not a thread's
     vectors = embedder.embed([embedding_text(c) for c in chunks])
     return Corpus(chunks, vectors, embedder.embed_query(QUESTION))
@@ -201,7 +206,7 @@ class VectorStoreContract:
     def test_scores_are_cosine_similarities(self, vectors: ChromaVectors) -> None:
         ids = ["same", "between", "orthogonal", "opposite"]
         written = np.stack([unit(1), unit(1, 1), unit(0, 1), unit(-1)])
-        vectors.upsert(ids, written, [{"kind": "text"}] * 4)
+        vectors.upsert(ids, written, [{"kind": "text", "access": "public"}] * 4)
         for query in (unit(1), 3 * unit(1)):  # the length of the query does not count
             hits = vectors.query(query, 4)
             assert hit_ids(hits) == ids
@@ -326,6 +331,30 @@ class VectorStoreContract:
         assert set(hit_ids(hits)) == admitted
         scores = [s for _, s in hits]
         assert scores == sorted(scores, reverse=True)
+
+    @pytest.mark.parametrize(
+        "levels",
+        [(PUBLIC,), (PUBLIC, MEMBERS), (PUBLIC, MEMBERS, "group:core"), ("group:core",), None],
+    )
+    def test_the_access_levels_keep_exactly_the_readable_chunks_and_can_change(
+        self, vectors: ChromaVectors, corpus: Corpus, levels: tuple[str, ...] | None
+    ) -> None:
+        cycle = (PUBLIC, MEMBERS, "group:core", MAINTAINERS, "")
+        chunks = [dataclasses.replace(c, access=cycle[n % 5]) for n, c in enumerate(corpus.chunks)]
+        vectors.upsert(corpus.ids, corpus.vectors, [flat_metadata(c) for c in chunks])
+        search = SearchFilter(levels=levels)
+
+        def found() -> set[str]:
+            return set(hit_ids(vectors.query(corpus.question, len(corpus.ids), search)))
+
+        assert found() == {c.id for c in chunks if search.admits(c)}
+        opened = {c.id: PUBLIC for c in chunks if c.access in (MAINTAINERS, "")}
+        vectors.set_levels(opened)  # only the level changes: the rest of the metadata stays
+        assert found() == {c.id for c in chunks if search.admits(c) or (c.id in opened and (
+            levels is None or PUBLIC in levels))}  # fmt: skip
+        kinds = SearchFilter(levels=None, kinds=("markdown",))
+        markdown = {c.id for c in chunks if c.kind == "markdown"}
+        assert set(hit_ids(vectors.query(corpus.question, len(corpus.ids), kinds))) == markdown
 
     def test_a_filter_can_leave_a_thread_out(self, filled: ChromaVectors, corpus: Corpus) -> None:
         top = filled.query(corpus.question, 1)[0][0]

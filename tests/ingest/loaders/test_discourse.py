@@ -10,6 +10,7 @@ import pytest
 
 from copqa.models import Document, LoadFailure
 from ingest.loaders.discussions.discourse import DiscourseLoader
+from tests.support.private_exports import DISCOURSE_MEMBERS, private_discourse_export
 
 SANDBOX = "THIS SITE IS A SANDBOX -- it is reset every day"
 SANDBOX_URL = "https://try.discourse.org/t/this-site-is-a-sandbox-it-is-reset-every-day/57"
@@ -206,3 +207,128 @@ def test_a_quoted_post_is_marked_as_a_quote(tmp_path: Path) -> None:
     # The quoted post's words stay for search, marked as a quote; its title ("u1:") goes.
     assert thread.posts[1].text == "> How do I read CSV?\n\nUse pd.read_csv for that."
     assert "> Errors" not in thread.posts[2].text  # a plain block quote is the poster's own
+
+
+def test_the_real_samples_restrict_nothing(samples: Path, threads: dict[str, Document]) -> None:
+    # Their one category object (13, in topic.json's suggested topics) is not read-restricted.
+    suggested = json.loads((samples / "topic.json").read_text())["details"]["suggested_topics"]
+    assert {(t["category"]["id"], t["category"]["read_restricted"]) for t in suggested} == {
+        (13, False)
+    }
+    assert {(d.access, d.readers) for d in threads.values()} == {("", ())}
+
+
+def _threads_by_title(folder: Path) -> dict[str, Document]:
+    """The threads of a folder of responses, by title; it must load without failures."""
+    results = list(DiscourseLoader().load(folder))
+    assert [r for r in results if isinstance(r, LoadFailure)] == []
+    return {d.title: d for d in results if isinstance(d, Document)}
+
+
+def test_a_read_restricted_category_is_read_by_its_groups_members_only(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    export = private_discourse_export(shared_data, tmp_path / "responses")
+    threads = _threads_by_title(export.folder)
+    sandbox = threads.pop(SANDBOX)
+    assert (sandbox.access, sandbox.readers) == ("group:uncategorized", DISCOURSE_MEMBERS)
+    assert export.question in sandbox.posts[1].text
+    assert len(threads) == 4
+    assert {(d.access, d.readers) for d in threads.values()} == {("", ())}
+
+
+def _without_members(folder: Path) -> None:
+    (folder / "groups" / "sandbox-team" / "members.json").unlink()
+
+
+def _with_a_second_group(folder: Path) -> None:
+    show = folder / "c_uncategorized_13_show.json"
+    response = json.loads(show.read_text())
+    response["category"]["group_permissions"].append({"permission_type": 3, "group_name": "staff"})
+    show.write_text(json.dumps(response))
+
+
+def _without_group_permissions(folder: Path) -> None:
+    (folder / "c_uncategorized_13_show.json").unlink()
+    topic = json.loads((folder / "topic.json").read_text())
+    for suggested in topic["details"]["suggested_topics"]:
+        suggested["category"]["read_restricted"] = True  # the real copies, now restricted
+    (folder / "topic.json").write_text(json.dumps(topic))
+
+
+@pytest.mark.parametrize(
+    "edit", [_without_members, _with_a_second_group, _without_group_permissions]
+)
+def test_a_read_restricted_category_whose_readers_are_not_all_known_is_for_maintainers(
+    shared_data: Path, tmp_path: Path, edit: Any
+) -> None:
+    export = private_discourse_export(shared_data, tmp_path / "responses")
+    edit(export.folder)
+    threads = _threads_by_title(export.folder)
+    assert (threads[SANDBOX].access, threads[SANDBOX].readers) == ("maintainers", ())
+    assert {d.access for t, d in threads.items() if t != SANDBOX} == {""}
+
+
+def test_an_unreadable_members_file_is_reported_and_fails_closed(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    export = private_discourse_export(shared_data, tmp_path / "responses")
+    members = export.folder / "groups" / "sandbox-team" / "members.json"
+    members.write_text('{"members": [')
+    results = list(DiscourseLoader().load(export.folder))
+    failures = [r for r in results if isinstance(r, LoadFailure)]
+    assert [f.path for f in failures] == [str(members)]
+    assert failures[0].error.startswith("malformed JSON")
+    sandbox = next(d for d in results if isinstance(d, Document) and d.title == SANDBOX)
+    assert sandbox.access == "maintainers"
+
+
+def _category(**fields: Any) -> dict[str, Any]:
+    permissions = [{"permission_type": 1, "group_name": "mods"}]
+    return {
+        "id": 4,
+        "name": "Staff",
+        "read_restricted": True,
+        "group_permissions": permissions,
+        **fields,
+    }
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        {"category": _category()},  # /c/{id}/show.json
+        {"category_list": {"categories": [_category()]}},  # /categories.json
+        {"categories": [_category()]},  # /site.json
+        {
+            "category_list": {
+                "categories": [
+                    _category(id=1, read_restricted=False, subcategory_list=[_category()])
+                ]
+            }
+        },
+    ],
+)
+def test_category_objects_are_read_wherever_discourse_puts_them(
+    tmp_path: Path, response: dict[str, Any]
+) -> None:
+    (tmp_path / "a_category.json").write_text(json.dumps(response))
+    (tmp_path / "t.json").write_text(_topic([_post(1, 1, "<p>Who is on call?</p>")], category_id=4))
+    members = {
+        "members": [{"id": 1, "username": "u1", "name": ""}],
+        "owners": [{"id": 5, "username": "lead", "name": "Lead"}],
+    }
+    (tmp_path / "groups" / "mods").mkdir(parents=True)
+    (tmp_path / "groups" / "mods" / "members.json").write_text(json.dumps(members))
+    (thread,) = list(DiscourseLoader().load(tmp_path))
+    assert isinstance(thread, Document)
+    assert (thread.access, thread.readers) == ("group:Staff", (("1", "u1"), ("5", "Lead")))
+
+
+def test_a_personal_message_is_for_maintainers(tmp_path: Path) -> None:
+    (tmp_path / "t.json").write_text(
+        _topic([_post(1, 1, "<p>Between us: the key</p>")], archetype="private_message")
+    )
+    (thread,) = list(DiscourseLoader().load(tmp_path))
+    assert isinstance(thread, Document)
+    assert (thread.access, thread.readers) == ("maintainers", ())

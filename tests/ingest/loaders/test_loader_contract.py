@@ -378,7 +378,9 @@ def cited_threads(loaded: Loaded) -> list[Document]:
 def test_a_quote_cites_the_post_it_was_written_in(loads, export: Export, pipeline, store) -> None:
     loaded = loads(export)
     threads = cited_threads(loaded)
-    source = SourceRecord(id=export.kind, kind=export.kind, locator=str(loaded.source), uploader="")
+    source = SourceRecord(
+        id=export.kind, kind=export.kind, locator=str(loaded.source), uploader="", access="public"
+    )
     pipeline.write([(source, thread) for thread in threads])
     written = {p.id: p for d in threads for p in d.posts}
     hits = [(cid, 1.0) for cid in sorted(store.chunk_ids())]

@@ -7,13 +7,18 @@ import re
 import shutil
 import zipfile
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from copqa.models import Document, LoadFailure
+from copqa.settings import IngestSettings, Settings
 from ingest.loaders.discussions.slack import SlackExportLoader
 from ingest.loaders.discussions.slack_workspace import mrkdwn_to_text
+from ingest.loaders.registry import all_loaders
+from tests.support.private_exports import SLACK_MEMBERS, PrivateExport, private_slack_export
 
 WORKSPACE = "https://r-contributors.slack.com"
 CORE_DEV_HELP = f"{WORKSPACE}/archives/C01ESS92UMN"
@@ -405,55 +410,176 @@ def test_mrkdwn_to_text() -> None:
         assert mrkdwn_to_text(mrkdwn, users, channels) == text
 
 
-def _slice(export: Path, into: Path, private: str, dm: str, group_dm: str) -> Path:
-    """A slice of the real export: users, channels, and jobs-opportunities, `private`'s, `dm`'s and
-    `group_dm`'s day files; `private` moved from channels.json to groups.json, as Slack
-    exports a private channel, and two public folders listed as a DM and a group DM."""
-    channels = json.loads((export / "channels.json").read_text(encoding="utf-8"))
-    into.mkdir()
-    shutil.copy(export / "users.json", into / "users.json")
-    for folder in ("jobs-opportunities", private, dm, group_dm):
-        shutil.copytree(
-            export / folder, into / {dm: "D0DM", group_dm: "mpdm-a--b-1"}.get(folder, folder)
-        )
-    public = [c for c in channels if c["name"] != private]
-    (into / "channels.json").write_text(json.dumps(public), encoding="utf-8")
-    group = next(c for c in channels if c["name"] == private)
-    (into / "groups.json").write_text(json.dumps([group]), encoding="utf-8")
-    (into / "dms.json").write_text(json.dumps([{"id": "D0DM", "members": ["U1", "U2"]}]))
-    (into / "mpims.json").write_text(json.dumps([{"id": "G0MP", "name": "mpdm-a--b-1"}]))
-    return into
+def _private_export(shared_data: Path, tmp_path: Path) -> PrivateExport:
+    return private_slack_export(shared_data, tmp_path / "export")
 
 
-def test_private_channels_dms_and_group_dms_are_never_ingested(
-    export: Path, tmp_path: Path
+def _rewrite(path: Path, edit: Callable[[Any], Any]) -> None:
+    path.write_text(json.dumps(edit(json.loads(path.read_text(encoding="utf-8")))))
+
+
+def _by_channel(items: list[Document | LoadFailure]) -> dict[str, list[Document]]:
+    channels: dict[str, list[Document]] = {}
+    for document in _documents(items):
+        channels.setdefault(document.channel, []).append(document)
+    return channels
+
+
+def test_a_private_channel_is_read_by_its_members_only(shared_data: Path, tmp_path: Path) -> None:
+    """#cran-cookbook's real entry moved to groups.json, as Slack exports a private channel."""
+    export = _private_export(shared_data, tmp_path)
+    items = list(SlackExportLoader(WORKSPACE).load(export.folder))
+    assert _failures(items) == []
+    channels = _by_channel(items)
+    private = channels.pop("#cran-cookbook")
+    assert len(private) == 4
+    assert {(d.access, d.readers) for d in private} == {("group:#cran-cookbook", SLACK_MEMBERS)}
+    # Linked by the id groups.json gives the channel.
+    assert {d.url.split("/p")[0] for d in private} == {f"{WORKSPACE}/archives/C081W6NU9RV"}
+    thread = next(d for d in private if d.title == export.thread)
+    assert export.question in thread.posts[1].text
+    assert {c: len(d) for c, d in channels.items()} == {"#wishlist-discuss": 16, "#bug-bbq": 13}
+    assert {(d.access, d.readers) for docs in channels.values() for d in docs} == {("", ())}
+
+
+def test_a_private_channel_marked_in_channels_json_is_read_by_its_members_only(
+    shared_data: Path, tmp_path: Path
 ) -> None:
-    sliced = _slice(export, tmp_path / "export", "c-study-group", "core-dev-help", "work-out-loud")
-    items = list(SlackExportLoader(WORKSPACE).load(sliced))
-    documents = _documents(items)
-    assert documents and {d.channel for d in documents} == {"#jobs-opportunities"}
-    refused = {Path(f.path).name: f.error for f in _failures(items)}
-    assert refused == {
-        "c-study-group": "left out, not ingested: a private channel (groups.json)",
-        "D0DM": "left out, not ingested: a DM (dms.json)",
-        "mpdm-a--b-1": "left out, not ingested: a group DM (mpims.json)",
+    export = _private_export(shared_data, tmp_path)
+    channels = json.loads((shared_data / "r-contributors/slack/channels.json").read_text())
+    marked = [{**c, "is_private": c["name"] == "cran-cookbook"} for c in channels]
+    (export.folder / "channels.json").write_text(json.dumps(marked), encoding="utf-8")
+    (export.folder / "groups.json").unlink()
+    by_channel = _by_channel(list(SlackExportLoader(WORKSPACE).load(export.folder)))
+    private = by_channel.pop("#cran-cookbook")
+    assert {(d.access, d.readers) for d in private} == {("group:#cran-cookbook", SLACK_MEMBERS)}
+    assert {d.access for docs in by_channel.values() for d in docs} == {""}
+
+
+def test_a_member_missing_from_users_json_is_named_by_their_id(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    export = _private_export(shared_data, tmp_path)
+    _rewrite(export.folder / "users.json", lambda us: [u for u in us if u["id"] != "U08LTDZ1QB0"])
+    private = _by_channel(list(SlackExportLoader().load(export.folder)))["#cran-cookbook"]
+    expected = tuple((uid, uid if uid == "U08LTDZ1QB0" else name) for uid, name in SLACK_MEMBERS)
+    assert {d.readers for d in private} == {expected}
+
+
+@pytest.mark.parametrize("members", ["missing", [], "U01DZUA88S1", [None, 7]])
+def test_a_private_channel_without_a_members_list_is_for_maintainers(
+    shared_data: Path, tmp_path: Path, members: object
+) -> None:
+    export = _private_export(shared_data, tmp_path)
+
+    def without_members(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        kept = {k: v for k, v in groups[0].items() if k != "members"}
+        return [kept if members == "missing" else {**kept, "members": members}]
+
+    _rewrite(export.folder / "groups.json", without_members)
+    by_channel = _by_channel(list(SlackExportLoader().load(export.folder)))
+    assert {(d.access, d.readers) for d in by_channel.pop("#cran-cookbook")} == {
+        ("maintainers", ())
     }
-    # A list of private channels that cannot be read: only channels.json's public ones load.
-    (sliced / "groups.json").write_text("[{not json", encoding="utf-8")
-    (sliced / "c-study-group").rename(sliced / "unlisted")
-    items = list(SlackExportLoader(WORKSPACE).load(sliced))
-    assert {d.channel for d in _documents(items)} == {"#jobs-opportunities"}
+    assert {d.access for docs in by_channel.values() for d in docs} == {""}
+
+
+DM = "D03QKDM4BBQ"  # #bug-bbq's day files, exported as a DM's
+GROUP_DM = "mpdm-heather--jasmine--gwynn-1"  # #outreachy's, as a group DM's
+DM_MEMBERS = SLACK_MEMBERS[5], SLACK_MEMBERS[0]  # Jasmine Daly, Heather Turner
+GROUP_DM_MEMBERS = SLACK_MEMBERS[0], SLACK_MEMBERS[5], SLACK_MEMBERS[1]
+
+
+def _with_direct_messages(shared_data: Path, tmp_path: Path) -> Path:
+    """The private export, with a DM and a group DM listed as Slack lists them."""
+    folder = _private_export(shared_data, tmp_path).folder
+    (folder / "bug-bbq").rename(folder / DM)
+    shutil.copytree(shared_data / "r-contributors/slack/outreachy", folder / GROUP_DM)
+    dm = {"id": DM, "created": 1655856000, "members": [uid for uid, _ in DM_MEMBERS]}
+    group_dm = {
+        "id": "G03QKMPIM01",
+        "name": GROUP_DM,
+        "created": 1647475200,
+        "creator": "U01DZUA88S1",
+        "is_archived": False,
+        "members": [uid for uid, _ in GROUP_DM_MEMBERS],
+        "topic": {"value": "Group messaging", "creator": "U01DZUA88S1", "last_set": 1647475200},
+        "purpose": {"value": "", "creator": "", "last_set": 0},
+    }
+    (folder / "dms.json").write_text(json.dumps([dm]), encoding="utf-8")
+    (folder / "mpims.json").write_text(json.dumps([group_dm]), encoding="utf-8")
+    return folder
+
+
+def test_dms_and_group_dms_are_left_out_by_default(shared_data: Path, tmp_path: Path) -> None:
+    folder = _with_direct_messages(shared_data, tmp_path)
+    items = list(SlackExportLoader(WORKSPACE).load(folder))
+    asked = "to ingest DMs and group DMs, each for its members only, set "
+    assert {Path(f.path).name: f.error for f in _failures(items)} == {
+        DM: f"left out, not ingested: a DM (dms.json); {asked}COPQA_INGEST__DIRECT_MESSAGES=true",
+        GROUP_DM: (
+            f"left out, not ingested: a group DM (mpims.json); {asked}"
+            "COPQA_INGEST__DIRECT_MESSAGES=true"
+        ),
+    }
+    assert set(_by_channel(items)) == {"#cran-cookbook", "#wishlist-discuss"}
+
+
+def test_dms_and_group_dms_asked_for_are_read_by_their_members_only(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    folder = _with_direct_messages(shared_data, tmp_path)
+    items = list(SlackExportLoader(WORKSPACE, direct_messages=True).load(folder))
+    assert _failures(items) == []
+    by_channel = _by_channel(items)
+    dm, group_dm = by_channel[f"#{DM}"], by_channel[f"#{GROUP_DM}"]
+    assert (len(dm), len(group_dm)) == (13, 6)
+    assert {(d.access, d.readers) for d in dm} == {(f"group:#{DM}", DM_MEMBERS)}
+    assert {(d.access, d.readers) for d in group_dm} == {(f"group:#{GROUP_DM}", GROUP_DM_MEMBERS)}
+    assert {d.url.split("/p")[0] for d in dm} == {f"{WORKSPACE}/archives/{DM}"}
+    assert {d.access for d in by_channel["#wishlist-discuss"]} == {""}
+    # A DM whose listing names no members: no one is known to be in it.
+    _rewrite(folder / "dms.json", lambda dms: [{"id": DM, "created": 1655856000}])
+    items = list(SlackExportLoader(WORKSPACE, direct_messages=True).load(folder))
+    assert {(d.access, d.readers) for d in _by_channel(items)[f"#{DM}"]} == {("maintainers", ())}
+
+
+def test_the_direct_messages_setting_reaches_the_slack_loader(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert IngestSettings().direct_messages is False
+    monkeypatch.setenv("COPQA_INGEST__DIRECT_MESSAGES", "true")
+    settings = Settings()
+    assert settings.ingest.direct_messages is True
+    loaders = all_loaders(settings.sources, direct_messages=settings.ingest.direct_messages)
+    assert [
+        loader.direct_messages for loader in loaders if isinstance(loader, SlackExportLoader)
+    ] == [True]
+    by_default = all_loaders(settings.sources)
+    assert [
+        loader.direct_messages for loader in by_default if isinstance(loader, SlackExportLoader)
+    ] == [False]
+
+
+@pytest.mark.parametrize(
+    ("listing", "still_read"),
+    [
+        ("groups.json", {"#wishlist-discuss"}),
+        ("dms.json", {"#wishlist-discuss"}),
+        ("channels.json", set()),  # which channels it marks private is unknown too
+    ],
+)
+def test_an_unreadable_list_of_conversations_leaves_out_all_but_listed_public_channels(
+    shared_data: Path, tmp_path: Path, listing: str, still_read: set[str]
+) -> None:
+    export = _private_export(shared_data, tmp_path)
+    (export.folder / listing).write_text("[{not json", encoding="utf-8")
+    items = list(SlackExportLoader(WORKSPACE).load(export.folder))
+    assert set(_by_channel(items)) == still_read
+    assert {d.access for d in _documents(items)} <= {""}
     errors = {Path(f.path).name: f.error for f in _failures(items)}
-    assert errors["unlisted"].endswith("not listed as a public channel in channels.json")
-    assert "groups.json" in errors
-
-
-def test_a_private_channel_marked_in_channels_json_is_left_out(export: Path, tmp_path: Path):
-    sliced = _slice(export, tmp_path / "export", "c-study-group", "core-dev-help", "work-out-loud")
-    channels = json.loads((export / "channels.json").read_text(encoding="utf-8"))
-    marked = [{**c, "is_private": c["name"] == "jobs-opportunities"} for c in channels]
-    (sliced / "channels.json").write_text(json.dumps(marked), encoding="utf-8")
-    (sliced / "groups.json").unlink()
-    items = list(SlackExportLoader(WORKSPACE).load(sliced))
-    assert "#jobs-opportunities" not in {d.channel for d in _documents(items)}
-    assert any(f.error.endswith("a private channel (channels.json)") for f in _failures(items))
+    assert errors.pop(listing).startswith("malformed JSON")
+    left_out = {"cran-cookbook", "bug-bbq", "wishlist-discuss"} - {c[1:] for c in still_read}
+    assert errors == dict.fromkeys(
+        left_out, "left out, not ingested: not listed as a public channel in channels.json"
+    )

@@ -10,6 +10,7 @@ import pytest
 
 from copqa.models import Document, LoadFailure
 from ingest.loaders.discussions.zulip import ZulipArchiveLoader
+from tests.support.private_exports import ZULIP_MEMBERS, private_zulip_export
 
 SITE = "https://zulip2.cloud.ucar.edu"
 PLOTTING_TOPIC = f"{SITE}/#narrow/stream/10-python-questions/topic/3D.20plotting"
@@ -172,3 +173,109 @@ def test_quotes_nested_twenty_thousand_deep_read_in_one_walk() -> None:
     text = html_to_text(hostile, QUOTE_REPLY)
     assert time.monotonic() - started < 10
     assert text == "> bottom\n\nmine"
+
+
+def test_the_real_archive_says_nothing_of_privacy(
+    archive: Path, loaded: list[Document | LoadFailure]
+) -> None:
+    # zulip-archive archives public streams; its index has no `invite_only`, no subscribers.
+    index = json.loads((archive / "zulip_json" / "stream_index.json").read_text())
+    assert {key for stream in index["streams"].values() for key in stream} == {
+        "id",
+        "latest_id",
+        "topic_data",
+    }
+    documents = [d for d in loaded if isinstance(d, Document)]
+    assert {(d.access, d.readers) for d in documents} == {("", ())}
+
+
+def _marbl_docs(root: Path) -> tuple[list[Document], list[Document]]:
+    """The #MARBL threads of an archive, and the others; no load failures."""
+    results = list(ZulipArchiveLoader().load(root))
+    assert [r for r in results if isinstance(r, LoadFailure)] == []
+    documents = [d for d in results if isinstance(d, Document)]
+    return [d for d in documents if d.channel == "#MARBL"], [
+        d for d in documents if d.channel != "#MARBL"
+    ]
+
+
+def _edit_marbl(root: Path, **fields: object) -> None:
+    """Set (or, given None, remove) fields of #MARBL's stream_index.json entry."""
+    path = root / "zulip_json" / "stream_index.json"
+    index = json.loads(path.read_text())
+    stream = index["streams"]["MARBL"]
+    for key, value in fields.items():
+        if value is None:
+            del stream[key]
+        else:
+            stream[key] = value
+    path.write_text(json.dumps(index))
+
+
+def test_an_invite_only_stream_is_read_by_its_subscribers_only(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    export = private_zulip_export(shared_data, tmp_path / "archive")
+    private, public = _marbl_docs(export.folder)
+    assert len(private) == 7
+    # Named from the stream's own mentions: the archive's JSON has no sender ids.
+    assert {(d.access, d.readers) for d in private} == {("group:#MARBL", ZULIP_MEMBERS)}
+    thread = next(d for d in private if d.title == export.thread)
+    assert export.question in thread.posts[0].text
+    assert {d.channel for d in public} == {"#ocean-cdr", "#solar-forcing"}
+    assert len(public) == 8
+    assert {(d.access, d.readers) for d in public} == {("", ())}
+    # A subscriber the stream never names keeps their id as name; one listed twice is one.
+    _edit_marbl(export.folder, subscribers=[10, 14, 28, 31, 184, 999, 10])
+    private, _ = _marbl_docs(export.folder)
+    assert {d.readers for d in private} == {(*ZULIP_MEMBERS, ("999", "999"))}
+
+
+@pytest.mark.parametrize("subscribers", [None, [], "10 14", [True, "14", 2.5, None]])
+def test_an_invite_only_stream_without_a_subscriber_list_is_for_maintainers(
+    shared_data: Path, tmp_path: Path, subscribers: object
+) -> None:
+    export = private_zulip_export(shared_data, tmp_path / "archive")
+    _edit_marbl(export.folder, subscribers=subscribers)
+    private, public = _marbl_docs(export.folder)
+    assert {(d.access, d.readers) for d in private} == {("maintainers", ())}
+    assert {d.access for d in public} == {""}
+
+
+@pytest.mark.parametrize(("invite_only", "access"), [(False, ""), ("yes", "group:#MARBL")])
+def test_only_an_invite_only_of_false_leaves_a_stream_open(
+    shared_data: Path, tmp_path: Path, invite_only: object, access: str
+) -> None:
+    export = private_zulip_export(shared_data, tmp_path / "archive")
+    _edit_marbl(export.folder, invite_only=invite_only)
+    private, _ = _marbl_docs(export.folder)
+    assert {d.access for d in private} == {access}
+
+
+def test_subscribers_are_named_by_their_own_messages_first(tmp_path: Path) -> None:
+    """With `sender_id` (Zulip's API has it, zulip-archive drops it), a sender is named as
+    they post, over an older name another member's mention of them carries."""
+    mention = '<p><span class="user-mention" data-user-id="8">@Bob (old name)</span> hi</p>'
+    messages = [
+        {"id": 1, "sender_id": 7, "sender_full_name": "Ada", "timestamp": 1, "content": mention},
+        {
+            "id": 2,
+            "sender_id": 8,
+            "sender_full_name": "Bob",
+            "timestamp": 2,
+            "content": "<p>yo</p>",
+        },
+    ]
+    root = _write_archive(tmp_path, {"good.json": json.dumps(messages)})
+    path = root / "zulip_json" / "stream_index.json"
+    index = json.loads(path.read_text())
+    index["streams"]["help"] |= {
+        "invite_only": True,
+        "subscribers": [8, 7],
+        "topic_data": {"good": {}},
+    }
+    path.write_text(json.dumps(index))
+    (document,) = ZulipArchiveLoader().load(root)
+    assert isinstance(document, Document)
+    assert (document.access, document.readers) == ("group:#help", (("8", "Bob"), ("7", "Ada")))
+    assert [p.author_id for p in document.posts] == ["7", "8"]
