@@ -39,6 +39,7 @@ EXAMPLES = """examples:
   copqa members add ada --role maintainer   an account that may upload and manage (asks a password)
   copqa members add bo --role member --password-stdin < pw.txt
   copqa members accounts --json             who has an account: role, groups
+  copqa members groups                      each private place's group and its members
   copqa members remove bo                   delete an account
   copqa sources --json                      every source: id, kind, path, documents, chunks
   copqa sources delete docs/old-minutes     delete a source (by path or id) and its vectors

@@ -22,9 +22,10 @@ def add_members_parser(commands: argparse._SubParsersAction) -> None:
     members.add_argument(
         "action",
         nargs="?",
-        choices=["list", "forget", "add", "remove", "accounts"],
+        choices=["list", "forget", "add", "remove", "accounts", "groups"],
         default="list",
-        help="list posters (default), forget one; add, remove or list accounts",
+        help="list posters (default), forget one; add, remove or list accounts; list the "
+        "groups of private places and their members",
     )
     members.add_argument("name", nargs="?", help="with forget: name or id; add, remove: account")
     members.add_argument("--role", choices=["member", "maintainer"], help="with add: the role")
@@ -40,6 +41,8 @@ def _members(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.action in ("add", "remove", "accounts"):
         return _accounts(args, settings)
+    if args.action == "groups":
+        return _groups(args, settings)
     assistant = Assistant.from_settings(settings)
     directory = MemberDirectory(assistant.store.members(), settings.members.aliases)
     if args.action == "forget":
@@ -116,6 +119,26 @@ def _accounts(args: argparse.Namespace, settings: Settings) -> int:
             print(f"account {args.name.strip()} removed")
         else:
             _list_accounts(accounts.list(), settings, args.json)
+    return 0
+
+
+def _groups(args: argparse.Namespace, settings: Settings) -> int:
+    """Each group a source lists, with its members as that source names them."""
+    from copqa.store import catalog_exists
+
+    members: dict[str, list[str]] = {}
+    if catalog_exists(settings.home, settings.catalog):
+        store = open_store(settings)
+        try:
+            for row in store.group_members():
+                members.setdefault(row.group, []).append(f"{row.name} ({row.member})")
+        finally:
+            store.close()
+    if args.json:
+        print(json.dumps(members, indent=2, ensure_ascii=False))
+    else:
+        for group, names in members.items():
+            print(f"{group}: {', '.join(names)}")
     return 0
 
 

@@ -75,6 +75,10 @@ def test_members_accounts_shows_the_groups_of_a_private_channel(tmp_path, shared
     assert group.startswith(f"{export.place}@")
     text = run_copqa(home, "members", "accounts").stdout
     assert f"Bettina Gruen: member; groups: {group}" in text
+    listed_groups = json.loads(run_copqa(home, "members", "groups", "--json").stdout)
+    assert list(listed_groups) == [group]
+    assert "Bettina Gruen (slack:U03EPVDQEMA)" in listed_groups[group]
+    assert len(listed_groups[group]) == len(export.members)
     asked = run_copqa(home, "ask", export.question, "--json", "--as", "Bettina Gruen")
     titles = [p["title"] for p in json.loads(asked.stdout)["retrieved"]]
     assert export.thread in titles

@@ -157,7 +157,7 @@ def test_cli_adds_lists_and_removes_accounts(tmp_path: Path) -> None:
         database.close()
 
     listed = run_copqa(home, "members", "accounts", "--json")
-    assert json.loads(listed.stdout) == [{"name": "ada", "role": "maintainer"}]
+    assert json.loads(listed.stdout) == [{"name": "ada", "role": "maintainer", "groups": []}]
 
     removed = run_copqa(home, "members", "remove", "ada")
     assert removed.returncode == 0, removed.stderr
