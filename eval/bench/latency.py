@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shutil
 import statistics
 import time
@@ -78,6 +79,9 @@ BASELINE = "maintainer"
 TARGET_RATIO = 1.5  # a filtered ask's p50 against the baseline's, at the largest store
 # Written in a store's `done`: a store cached with another layout (all public) is built again.
 LAYOUT = "every other document private: members, group:bench-private, group:bench-other"
+# A load average above this while measuring means other work shared the CPU: the bench
+# alone keeps about two threads busy (the model's, on two cores).
+BUSY_LOAD = (os.cpu_count() or 1) + 1
 STAGES = ("embed", "vector", "bm25", "fusion", "answer")
 # What each reader's answers rested on: passages retrieved and cited, cited ones not public,
 # and those the reader may not read (must stay 0).
@@ -167,11 +171,12 @@ def measure(home: Path, embedder: Embedder, rounds: int = 3) -> dict[str, dict[s
         raise RuntimeError(f"{home} has no re-ranker: the bench measures asks as served")
     store.keyword_index()
     names = list(READERS)
+    load_before = os.getloadavg()[0]
     for name in names:  # warm: model, index pages, caches, each reader's keyword mask
         assistant.ask(QUESTIONS[0], where=SearchFilter(levels=READERS[name].levels))
     totals: dict[str, list[float]] = {name: [] for name in names}
-    stages = {name: {stage: [] for stage in STAGES} for name in names}
-    leaks = {name: dict.fromkeys(LEAK_COUNTS, 0) for name in names}
+    stages: dict[str, dict[str, list[float]]] = {n: {s: [] for s in STAGES} for n in names}
+    leaks: dict[str, dict[str, int]] = {n: dict.fromkeys(LEAK_COUNTS, 0) for n in names}
     for _ in range(rounds):
         for turn, question in enumerate(QUESTIONS):
             for name in names[turn % len(names) :] + names[: turn % len(names)]:
@@ -182,6 +187,7 @@ def measure(home: Path, embedder: Embedder, rounds: int = 3) -> dict[str, dict[s
                 totals[name].append(time.perf_counter() - started)
                 _count_leaks(answer, reader, leaks[name])
                 _time_stages(question, assistant, where, stages[name])
+    load_after = os.getloadavg()[0]
     count = store.counts().chunks
     private = sum(c.access != PUBLIC for batch in store.iter_chunks() for c in batch)
     store.close()
@@ -191,6 +197,8 @@ def measure(home: Path, embedder: Embedder, rounds: int = 3) -> dict[str, dict[s
         result = {
             "chunks": float(count),
             "private_share": private / count,
+            "load_before": load_before,  # the 1-minute load average: other work on the machine
+            "load_after": load_after,
             "p50_ms": 1000 * statistics.median(ordered),
             "p95_ms": 1000 * ordered[int(0.95 * (len(ordered) - 1))],
         }
@@ -268,7 +276,8 @@ def access_report(results: list[dict[str, dict[str, float]]]) -> str:
     lines = [
         "ask with the access filter (readers take turns on each question; x: against the "
         "maintainer's)",
-        "  readers: " + "; ".join(f"{name} {_levels(reader)}" for name, reader in READERS.items()),
+        "  readers: "
+        + "; ".join(f"{name} {_readable(reader)}" for name, reader in READERS.items()),
         "  private: "
         + ", ".join(
             f"{r[BASELINE]['private_share']:.0%} of {r[BASELINE]['chunks']:,.0f} chunks"
@@ -308,10 +317,21 @@ def access_report(results: list[dict[str, dict[str, float]]]) -> str:
             f"  {name}: answers cited {cited:.0f} and retrieved {retrieved:.0f} passages "
             f"the reader may not read (must be 0: {verdict})"
         )
+    busiest = max(max(r[BASELINE]["load_before"], r[BASELINE]["load_after"]) for r in results)
+    lines.append(
+        "  load average (1 min) while measuring: "
+        + ", ".join(
+            f"{r[BASELINE]['load_before']:.1f}-{r[BASELINE]['load_after']:.1f} at "
+            f"{r[BASELINE]['chunks']:,.0f} chunks"
+            for r in results
+        )
+        + f", on {os.cpu_count()} cores"
+        + ("" if busiest <= BUSY_LOAD else ": other work shared the CPU, rerun quiet")
+    )
     return "\n".join(lines)
 
 
-def _levels(reader: Reader) -> str:
+def _readable(reader: Reader) -> str:
     levels = reader.levels
     return "every level" if levels is None else ", ".join(levels)
 
