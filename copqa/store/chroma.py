@@ -361,7 +361,7 @@ class _Gate:
 def chroma_where(where: SearchFilter) -> dict | None:
     """A search filter in Chroma's `where` language; None for no filter.
 
-    The access levels are a clause of the query itself: Chroma scores only the passages
+    The access levels are a clause of the query itself: Chroma returns only the passages
     the asker may read, and one without a level never matches (`$in` needs the key).
     """
     clauses: list[dict] = []

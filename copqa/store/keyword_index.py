@@ -3,8 +3,10 @@
 It catches what embeddings miss: exact terms, error codes, function and package names.
 Derived from the catalog and rebuilt whole when the catalog changes (bm25s has no
 incremental update); each build records the catalog generation it reflects, and each
-chunk's access level: a query scores only the chunks the asker may read (a weight mask
-inside bm25s's own scoring), and their words alone make a word common or rare. A save is
+chunk's access level: a query gives a score only to the chunks the asker may read (a
+weight mask inside bm25s's own scoring), and `rarity` counts their words alone. BM25's word
+weights are the whole index's, private chunks included: how public passages rank may shift
+with words only private ones hold (no private text is returned). A save is
 written beside the index under a name holding the writer's process id, so what a killed
 save leaves is known for a leftover (`remove_scratch`) and a live one is never touched.
 """

@@ -9,10 +9,10 @@ texts are stored); a smaller one is its first chunks. The base corpus trains its
 re-ranker as `copqa ingest` would, and every store re-ranks with it.
 
 Every other thread or file of a store is private (`members`, or one of two groups), all its
-copies with it (about half of the chunks), so each ask is
-timed for three readers, in turn on each question: a maintainer (every level, no access
-clause: the baseline the earlier figures measured), a guest (public only) and a member of
-one of the groups. The issue's target: a filtered ask's p50 within 1.5x of the maintainer's.
+copies with it (about half of the chunks), so each ask is timed for three readers, in turn
+on each question: a maintainer (every level, no access clause: the baseline the earlier
+figures measured), a guest (public only) and a member of one of the groups. The issue's
+target: a filtered ask's p50 within 1.5x of the maintainer's.
 Each reader's answers are checked too: none may cite a passage its reader may not read.
 """
 
