@@ -109,11 +109,3 @@ class AccessLevels:
                 updates.append((json.dumps(values, ensure_ascii=False), chunk_id))
             self._db.executemany("UPDATE chunks SET metadata = ? WHERE id = ?", updates)
         return levels, changed
-
-    def unplaced_chunks(self) -> int:
-        """Chunks of documents without a level (an older copqa wrote them): maintainers only."""
-        row = self._db.execute(
-            "SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.document_id "
-            "WHERE d.access = ''"
-        ).fetchone()
-        return int(row[0])

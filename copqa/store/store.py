@@ -268,10 +268,6 @@ class Store(CatalogLookups):
     def group_members(self) -> list[GroupMember]:
         return self._access.members()
 
-    def unplaced_chunks(self) -> int:
-        """Passages without a level (an older copqa wrote them): only maintainers see them."""
-        return self._access.unplaced_chunks()
-
     def reconcile(self) -> int:
         """Drop vectors the catalog does not know; returns how many were removed."""
         orphans = self._vectors.ids() - self._catalog.all_chunk_ids()
